@@ -1,0 +1,370 @@
+"""NcrClient: signed GETs to the NCR API with pooling, retries, a deadline and clock-skew correction."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from . import __version__
+from .config import Settings, resolve_settings
+from .errors import (
+    AuthenticationError,
+    ClockSkewError,
+    ImageNotFoundError,
+    InvalidResponseError,
+    NcrApiError,
+    NcrError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+)
+from .model import ImageDetails, parse_json_object
+from .names import validate_image_name, validate_registry
+from .signing import NcpSignatureAuth, mask, now_ms
+
+log = logging.getLogger("ncr_provider.client")
+
+MAX_BODY_BYTES = 1024 * 1024
+SKEW_LIMIT_MS = 5 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how long to wait before trying a GET again.
+
+    Our own loop rather than urllib3's Retry on the adapter, because urllib3 re-sends the
+    first attempt's headers and NCP needs every attempt signed afresh with a new timestamp.
+    """
+
+    attempts: int = 4
+    """Total attempts, the first included."""
+    statuses: frozenset[int] = field(default=frozenset({429, 500, 502, 503, 504}))
+    backoff_base: float = 0.25
+    """Seconds before the second attempt; doubles each attempt."""
+    backoff_max: float = 8.0
+    """Cap of one computed backoff."""
+    jitter: float = 0.5
+    """Fraction of each backoff drawn at random (0: none, 1: full jitter)."""
+    retry_after_max: float = 30.0
+    """Cap of a server's Retry-After."""
+
+    def delay(self, attempt: int, retry_after: float | None, rand: float) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        if retry_after is not None:
+            return max(0.0, min(retry_after, self.retry_after_max))
+        backoff = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return backoff * (1 - self.jitter) + backoff * self.jitter * rand
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (seconds or an HTTP date); None if absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, Retry().parse_retry_after(value))
+    except Exception:  # urllib3 raises InvalidHeader; any unreadable value means "no advice"
+        return None
+
+
+class NcrClient:
+    """A thread-safe client for the NCR API's read operations."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        region: str | None = None,
+        site: str | None = None,
+        endpoint: str | None = None,
+        profile: str | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        connect_timeout: float = 5.0,
+        read_timeout: float = 15.0,
+        deadline: float = 60.0,
+        max_connections: int = 10,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        clock: Callable[[], int] = now_ms,
+    ):
+        if settings is None:
+            settings = resolve_settings({
+                "access_key": access_key, "secret_key": secret_key, "region": region,
+                "site": site, "endpoint": endpoint, "profile": profile,
+            })
+        elif any(v is not None for v in (access_key, secret_key, region, site, endpoint, profile)):
+            raise TypeError("pass either settings or keyword settings, not both")
+        self.settings = settings
+        self.retry = retry
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.deadline = deadline
+        self.max_body_bytes = max_body_bytes
+        self._sleep = sleep
+        self._rand = rand
+        self._clock = clock
+        self._offset_ms = 0
+        self._offset_lock = threading.Lock()
+        access, secret = settings.credentials()
+        self._auth = NcpSignatureAuth(access, secret, clock=self._now_ms)
+        self._session = requests.Session()
+        # pool_block keeps the number of open connections at max_connections, however many threads share us.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max_connections, pool_block=True, max_retries=0)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._session.headers.update({
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": f"ncr-provider/{__version__} {requests.utils.default_user_agent()}",
+        })
+
+    def __repr__(self) -> str:
+        return f"NcrClient({self.settings!r})"
+
+    def __enter__(self) -> NcrClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __getstate__(self):
+        raise TypeError("NcrClient holds credentials and a connection pool and cannot be pickled")
+
+    @property
+    def clock_offset_ms(self) -> int:
+        """How far the local clock is corrected, learned from the API's Date header."""
+        return self._offset_ms
+
+    def _now_ms(self) -> int:
+        return self._clock() + self._offset_ms
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def image_path(self, registry: str, image_name: str) -> str:
+        """The request path of an image, validated; the image name is one encoded segment."""
+        registry = validate_registry(registry)
+        image_name = validate_image_name(image_name)
+        return f"{self.settings.prefix}/repositories/{quote(registry, safe='')}/{quote(image_name, safe='')}"
+
+    def get_image(self, registry: str, image_name: str) -> ImageDetails:
+        """Details of one image; raises ImageNotFoundError if the registry or image does not exist."""
+        path = self.image_path(registry, image_name)
+        what = f"image {registry}/{image_name}"
+
+        def not_found(**kw: Any) -> NcrApiError:
+            return ImageNotFoundError(registry=registry, image=image_name, region=self.settings.region, **kw)
+
+        body = self.get_raw(path, what=what, not_found=not_found)
+        return ImageDetails.from_wire(parse_json_object(body, what), what)
+
+    def list_registries(self, pagesize: int = 100) -> Iterator[dict[str, Any]]:
+        """Every registry of the region, following pagination."""
+        return self._paginate(f"{self.settings.prefix}/repositories", "the registry list", pagesize)
+
+    def list_images(self, registry: str, pagesize: int = 100) -> Iterator[dict[str, Any]]:
+        """Every image of a registry, following pagination."""
+        registry = validate_registry(registry)
+        return self._paginate(f"{self.settings.prefix}/repositories/{quote(registry, safe='')}",
+                              f"images of registry {registry}", pagesize)
+
+    def _paginate(self, path: str, what: str, pagesize: int) -> Iterator[dict[str, Any]]:
+        page, seen = 1, 0
+        while True:
+            data = parse_json_object(self.get_raw(path, {"page": page, "pagesize": pagesize}, what=what), what)
+            results = data.get("results")
+            if not isinstance(results, list):
+                raise InvalidResponseError(what=what, reason="'results' is missing or not a list")
+            yield from results
+            seen += len(results)
+            count = data.get("count")
+            if not results or not data.get("next") or (isinstance(count, int) and seen >= count):
+                return
+            page += 1
+
+    # -- the signed GET -----------------------------------------------------------------------
+
+    def get_raw(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        what: str,
+        not_found: Callable[..., NcrApiError] | None = None,
+    ) -> bytes:
+        """Signed GET of an already validated path; returns the body of a 2xx answer.
+
+        Retries the policy's statuses and connection failures with backoff, every attempt
+        signed afresh, never past the deadline; corrects the clock once on a 401 whose Date
+        header shows the local clock is more than 5 minutes off.
+        """
+        url = self.settings.host + path + (f"?{urlencode(params)}" if params else "")
+        started = time.monotonic()
+        stop_at = started + self.deadline
+        attempt = 0
+        skew_corrected = False
+        while True:
+            attempt += 1
+            remaining = stop_at - time.monotonic()
+            timeout = (max(0.001, min(self.connect_timeout, remaining)), max(0.001, min(self.read_timeout, remaining)))
+            try:
+                response = self._session.get(url, auth=self._auth, timeout=timeout, stream=True,
+                                             allow_redirects=False)
+                try:
+                    body = self._read_body(response, what)
+                finally:
+                    response.close()
+            except requests.RequestException as exc:
+                error, retryable = self._transport_error(exc, what, attempt)
+                log.debug("GET %s failed: %s (attempt %d)", path, error.reason, attempt)
+                if not retryable or not self._backoff(attempt, None, stop_at):
+                    raise error from None
+                continue
+            status = response.status_code
+            log.debug("GET %s -> %d (attempt %d, access key %s)", path, status, attempt,
+                      mask(self._auth.access_key))
+            if 200 <= status < 300:
+                return body
+            if status == 401 and not skew_corrected:
+                skew = self._skew_ms(response)
+                if skew is not None and abs(skew) > SKEW_LIMIT_MS:
+                    with self._offset_lock:
+                        self._offset_ms += skew
+                    log.warning("local clock is off by %s; correcting and retrying", describe_skew(skew))
+                    skew_corrected = True
+                    attempt -= 1  # the correction is not a retry of the budget
+                    continue
+            error = self._api_error(response, body, what, attempt, not_found)
+            if skew_corrected and isinstance(error, AuthenticationError):
+                error = ClockSkewError(**_api_fields(error), skew=describe_skew(self._offset_ms))
+            if status not in self.retry.statuses:
+                raise error
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if not self._backoff(attempt, retry_after, stop_at):
+                raise error
+
+    def _backoff(self, attempt: int, retry_after: float | None, stop_at: float) -> bool:
+        """Sleep before the next attempt; False when the budget or the deadline says stop."""
+        if attempt >= self.retry.attempts:
+            return False
+        delay = self.retry.delay(attempt, retry_after, self._rand())
+        if time.monotonic() + delay >= stop_at:
+            return False
+        self._sleep(delay)
+        return True
+
+    def _read_body(self, response: requests.Response, what: str) -> bytes:
+        limit = self.max_body_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise InvalidResponseError(what=what, reason=f"the body is {int(declared)} bytes, over the {limit}-byte cap")
+        chunks, size = [], 0
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise InvalidResponseError(what=what, reason=f"the body is over the {limit}-byte cap")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _skew_ms(self, response: requests.Response) -> int | None:
+        """Server clock minus our signing clock, from the Date header (None if absent)."""
+        date = response.headers.get("Date")
+        if not date:
+            return None
+        try:
+            server = email.utils.parsedate_to_datetime(date)
+        except (TypeError, ValueError):
+            return None
+        if server.tzinfo is None:
+            return None
+        return int(server.timestamp() * 1000) - self._now_ms()
+
+    def _transport_error(self, exc: requests.RequestException, what: str, attempts: int) -> tuple[NcrError, bool]:
+        retryable = isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
+        if isinstance(exc, requests.exceptions.SSLError):
+            reason, retryable = "TLS verification failed (for a private CA, set REQUESTS_CA_BUNDLE)", False
+        elif isinstance(exc, requests.exceptions.ConnectTimeout):
+            reason = f"connecting timed out after {self.connect_timeout:g}s"
+        elif isinstance(exc, requests.exceptions.ReadTimeout) or "Read timed out" in str(exc):
+            reason = f"no answer within the {self.read_timeout:g}s read timeout"
+        elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            reason = "the response was cut off before its end"
+        elif isinstance(exc, requests.ConnectionError):
+            reason = _connection_reason(exc)
+        else:
+            reason, retryable = type(exc).__name__, False
+        return TransportError(endpoint=self.settings.host, what=what, attempts=attempts, reason=reason), retryable
+
+    def _api_error(self, response: requests.Response, body: bytes, what: str, attempts: int,
+                   not_found: Callable[..., NcrApiError] | None) -> NcrApiError:
+        status = response.status_code
+        code, message, request_id = parse_error_body(body, response.headers.get("Content-Type", ""))
+        fields = dict(what=what, status=status, error_code=code, api_message=message,
+                      request_id=request_id, attempts=attempts)
+        if status == 401 and code == "210" or status == 403:
+            return PermissionDeniedError(**fields, access_key=mask(self._auth.access_key))
+        if status == 401:
+            return AuthenticationError(**fields, access_key=mask(self._auth.access_key))
+        if status == 404:
+            if not_found is not None:
+                return not_found(**fields)
+            return NotFoundError(**fields, region=self.settings.region)
+        if status == 429:
+            return ThrottledError(**fields)
+        if status >= 500:
+            return ServerError(**fields)
+        return NcrApiError(**fields)
+
+
+def _api_fields(error: NcrApiError) -> dict[str, Any]:
+    keep = ("what", "status", "error_code", "api_message", "request_id", "attempts", "access_key")
+    return {k: error.kwargs[k] for k in keep if k in error.kwargs}
+
+
+def parse_error_body(body: bytes, content_type: str = "") -> tuple[str | None, str | None, str | None]:
+    """(errorCode, message, requestId) from an NCP error body; tolerant of HTML and garbage."""
+    try:
+        data = parse_json_object(body, "error")
+    except InvalidResponseError:
+        kind = "HTML" if b"<html" in body[:512].lower() else (content_type.split(";")[0] or "non-JSON")
+        return None, f"a {kind} body instead of an NCP error" if body.strip() else "an empty body", None
+    error = data.get("error") if isinstance(data.get("error"), dict) else data
+    code = error.get("errorCode", error.get("code"))
+    message = error.get("message") or error.get("details")
+    request_id = error.get("requestId") or data.get("requestId")
+    return (None if code is None else str(code)[:40], None if message is None else str(message)[:300],
+            None if request_id is None else str(request_id)[:80])
+
+
+def describe_skew(skew_ms: int) -> str:
+    seconds = abs(skew_ms) / 1000
+    direction = "behind" if skew_ms > 0 else "ahead of"
+    return f"{seconds:.0f} s ({direction} NCR's clock)"
+
+
+def _connection_reason(exc: Exception) -> str:
+    text = str(exc)
+    if "RemoteDisconnected" in text or "Connection aborted" in text:
+        return "the server closed the connection without answering"
+    match = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    if match:
+        return match.group(1).strip().lower()
+    return "the connection failed"

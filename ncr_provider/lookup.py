@@ -1,0 +1,105 @@
+"""Many image lookups at once: each image fetched once, concurrently, over one pool per region."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from .client import NcrClient
+from .config import SITES, Settings
+from .errors import NcrError
+from .model import ImageDetails
+from .names import ImageRef
+
+Result = ImageDetails | NcrError
+
+
+@dataclasses.dataclass(frozen=True)
+class LookupKey:
+    """One image in one place: what a lookup is cached by."""
+
+    site: str
+    region: str
+    registry: str
+    image_name: str
+
+    @property
+    def image(self) -> str:
+        return f"{self.registry}/{self.image_name}"
+
+
+class ImageLookup:
+    """Concurrent, deduplicated, cached image lookups shared by the CLI gate and the policy pack."""
+
+    def __init__(self, settings: Settings, concurrency: int = 8, **client_options: Any):
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.settings = settings
+        self.concurrency = concurrency
+        self._client_options = client_options
+        self._clients: dict[tuple[str, str], NcrClient] = {}
+        self._futures: dict[LookupKey, Future[Result]] = {}
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ncr-lookup")
+
+    def key_for(self, ref: ImageRef) -> LookupKey:
+        """Where a reference is looked up: its own site and region, else the configured ones."""
+        site = ref.site or self.settings.site
+        region = ref.region or (self.settings.region if site == self.settings.site else next(iter(SITES[site].prefixes)))
+        return LookupKey(site, region, ref.registry, ref.image_name)
+
+    def submit(self, ref: ImageRef) -> tuple[LookupKey, Future[Result]]:
+        """Start (or join) the lookup of one image."""
+        key = self.key_for(ref)
+        with self._lock:
+            future = self._futures.get(key)
+            if future is None:
+                future = self._executor.submit(self._fetch, key)
+                self._futures[key] = future
+        return key, future
+
+    def lookup(self, ref: ImageRef) -> Result:
+        return self.submit(ref)[1].result()
+
+    def lookup_many(self, refs: Iterable[ImageRef],
+                    on_done: Callable[[LookupKey, Result], None] | None = None) -> dict[LookupKey, Result]:
+        """Look up every distinct image; results in first-seen order."""
+        submitted: dict[LookupKey, Future[Result]] = {}
+        for ref in refs:
+            key, future = self.submit(ref)
+            if key not in submitted:
+                submitted[key] = future
+                if on_done is not None:
+                    future.add_done_callback(lambda f, k=key: on_done(k, f.result()))
+        return {key: future.result() for key, future in submitted.items()}
+
+    def _client(self, site: str, region: str) -> NcrClient:
+        with self._lock:
+            client = self._clients.get((site, region))
+            if client is None:
+                settings = dataclasses.replace(self.settings, site=site, region=region)
+                client = NcrClient(settings, max_connections=self.concurrency, **self._client_options)
+                self._clients[(site, region)] = client
+            return client
+
+    def _fetch(self, key: LookupKey) -> Result:
+        try:
+            return self._client(key.site, key.region).get_image(key.registry, key.image_name)
+        except NcrError as exc:
+            return exc
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+    def __enter__(self) -> ImageLookup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,114 @@
+"""Typed answers parsed from the NCR wire format, tolerant of nulls, gaps and extra fields."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import InvalidResponseError
+
+
+def iso_from_ms(ms: int | None) -> str | None:
+    """Milliseconds since the epoch as ISO-8601 UTC text (`2024-04-01T00:01:28Z`)."""
+    if ms is None:
+        return None
+    try:
+        moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    text = moment.isoformat(timespec="milliseconds" if ms % 1000 else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def parse_json_object(body: bytes | str, what: str) -> dict[str, Any]:
+    """Decode a body that must be one JSON object."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidResponseError(what=what, reason="the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidResponseError(what=what, reason=f"expected a JSON object, got a JSON {_json_kind(data)}")
+    return data
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
+def _number(data: dict, key: str, what: str, *aliases: str) -> int | None:
+    for name in (key, *aliases):
+        value = data.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InvalidResponseError(what=what, reason=f"{name} must be a number, got {_json_kind(value)} {value!r:.40}")
+        return int(value)
+    return None
+
+
+def _text(data: dict, key: str) -> str | None:
+    value = data.get(key)
+    return None if value is None else str(value)
+
+
+def _flag(data: dict, key: str) -> bool | None:
+    value = data.get(key)
+    return None if value is None else bool(value)
+
+
+@dataclass(frozen=True)
+class ImageDetails:
+    """One image's details from `GET /repositories/{registry}/{imageName}`."""
+
+    name: str | None
+    namespace: str | None
+    description: str | None
+    full_description: str | None
+    pull_count: int | None
+    tag_mutability_enabled: bool | None
+    last_updated: int | None
+    private_id: str | None
+    # Documented as "Not used": kept, never depended on.
+    can_edit: bool | None = None
+    is_automated: bool | None = None
+    is_private: bool | None = None
+    repository_type: str | None = None
+    star_count: int | None = None
+    status: int | None = None
+    user: str | None = None
+
+    @property
+    def last_updated_at(self) -> str | None:
+        """`last_updated` as ISO-8601 UTC text."""
+        return iso_from_ms(self.last_updated)
+
+    @classmethod
+    def from_wire(cls, data: Any, what: str = "image details") -> ImageDetails:
+        if not isinstance(data, dict):
+            raise InvalidResponseError(what=what, reason=f"expected a JSON object, got a JSON {_json_kind(data)}")
+        return cls(
+            name=_text(data, "name"),
+            namespace=_text(data, "namespace"),
+            description=_text(data, "description"),
+            full_description=_text(data, "full_description"),
+            pull_count=_number(data, "pull_count", what),
+            tag_mutability_enabled=_flag(data, "tag_mutability_enabled"),
+            last_updated=_number(data, "last_updated", what, "last_update"),
+            private_id=_text(data, "private_id"),
+            can_edit=_flag(data, "can_edit"),
+            is_automated=_flag(data, "is_automated"),
+            is_private=_flag(data, "is_private"),
+            repository_type=_text(data, "repository_type"),
+            star_count=_number(data, "star_count", what),
+            status=_number(data, "status", what),
+            user=_text(data, "user"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, plus `last_updated_at`, as plain JSON-ready values."""
+        out = asdict(self)
+        out["last_updated_at"] = self.last_updated_at
+        return out

@@ -1,0 +1,219 @@
+"""Registry and image name rules, and parsing Docker image references that point at NCR.
+
+NCP does not document its name rules, so these follow what Docker allows, conservatively:
+a registry is also a DNS label in `<registry>.kr.ncr.ntruss.com`, and no name may ever
+change the request path (no `..`, `?`, `#`, `%`, empty segments, whitespace or controls).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidNameError
+
+REGISTRY_MAX = 63
+IMAGE_NAME_MAX = 255
+_REGISTRY_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+# One Docker path component: lowercase alphanumerics joined by '.', '_', '__' or runs of '-'.
+_COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_DIGEST_RE = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}")
+
+# Docker hosts of NCR: region code in the host -> (site, region).
+DOCKER_REGIONS = {"kr": "KR", "sg": "SGN", "jp": "JPN"}
+_PUBLIC_HOST_RE = re.compile(r"(?P<registry>[^.]+)\.(?P<code>kr|sg|jp)\.ncr\.ntruss\.com")
+_GOV_HOST_RE = re.compile(r"(?P<registry>[^.]+)\.ncr\.gov-ntruss\.com")
+
+
+def _why_unsafe(value: str) -> str | None:
+    """The reason a name could alter a request path or header, if any."""
+    if not value:
+        return "it is empty"
+    if len(value) != len(value.strip()) or any(c.isspace() for c in value):
+        return "it contains whitespace"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return "it contains control characters"
+    for char, label in (("?", "'?'"), ("#", "'#'"), ("%", "'%' (names are sent encoded; give them decoded)"),
+                        ("\\", "a backslash")):
+        if char in value:
+            return f"it contains {label}"
+    if not value.isascii():
+        return "it contains non-ASCII characters"
+    return None
+
+
+def validate_registry(value: object, field: str = "registry") -> str:
+    """Return the registry name if it is one safe segment, else raise InvalidNameError naming the field."""
+    if not isinstance(value, str):
+        raise InvalidNameError(field, str(value), f"expected text, got {type(value).__name__}")
+    reason = _why_unsafe(value)
+    if reason is None:
+        if "/" in value:
+            reason = "a registry name is a single segment and cannot contain '/'"
+        elif value in (".", ".."):
+            reason = "'.' and '..' are not names"
+        elif len(value) > REGISTRY_MAX:
+            reason = f"it is longer than {REGISTRY_MAX} characters"
+        elif not _REGISTRY_RE.fullmatch(value):
+            reason = "use lowercase letters, digits and '-', starting and ending with a letter or digit"
+    if reason:
+        raise InvalidNameError(field, value, reason)
+    return value
+
+
+def validate_image_name(value: object, field: str = "image_name") -> str:
+    """Return the image name if its `/`-separated components are safe Docker components."""
+    if not isinstance(value, str):
+        raise InvalidNameError(field, str(value), f"expected text, got {type(value).__name__}")
+    reason = _why_unsafe(value)
+    if reason is None:
+        if len(value) > IMAGE_NAME_MAX:
+            reason = f"it is longer than {IMAGE_NAME_MAX} characters"
+        else:
+            for segment in value.split("/"):
+                if segment == "":
+                    reason = "it has an empty path segment (leading, trailing or double '/')"
+                elif segment in (".", ".."):
+                    reason = "'.' and '..' segments are not allowed"
+                elif not _COMPONENT_RE.fullmatch(segment):
+                    reason = (f"segment {segment!r} must be lowercase letters and digits, "
+                              "joined by '.', '_', '__' or '-'")
+                if reason:
+                    break
+    if reason:
+        raise InvalidNameError(field, value, reason)
+    return value
+
+
+def validate_tag(value: object, field: str = "tag") -> str:
+    if not isinstance(value, str) or not _TAG_RE.fullmatch(value):
+        raise InvalidNameError(field, str(value), "a tag is 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
+    return value
+
+
+def validate_digest(value: object, field: str = "digest") -> str:
+    if not isinstance(value, str) or not _DIGEST_RE.fullmatch(value):
+        raise InvalidNameError(field, str(value), "a digest looks like sha256:<64 hex digits>")
+    return value
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An NCR image named by a reference: registry, image, and where it lives."""
+
+    registry: str
+    image_name: str
+    region: str | None = None
+    site: str | None = None
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def key(self) -> str:
+        """`registry/image`, the id NcrImage uses."""
+        return f"{self.registry}/{self.image_name}"
+
+
+class NotNcrReference(InvalidNameError):
+    """A Docker reference to a registry host that is not NCR."""
+
+
+def split_image_id(value: object, field: str = "id") -> tuple[str, str]:
+    """Split `registry/image` (the image may contain `/`) and validate both parts."""
+    if not isinstance(value, str) or "/" not in value:
+        raise InvalidNameError(field, str(value), "expected 'registry/image'")
+    registry, image = value.split("/", 1)
+    return validate_registry(registry, "registry"), validate_image_name(image, "image_name")
+
+
+def parse_reference(value: object, field: str = "reference") -> ImageRef:
+    """Parse `registry/image[:tag|@digest]` or a Docker reference to an NCR host.
+
+    Accepted hosts: `<registry>.<kr|sg|jp>.ncr.ntruss.com` (region from the host) and
+    `<registry>.ncr.gov-ntruss.com` (site gov). Any other host raises NotNcrReference.
+    """
+    if not isinstance(value, str):
+        raise InvalidNameError(field, str(value), f"expected text, got {type(value).__name__}")
+    reason = _why_unsafe(value)
+    if reason:
+        raise InvalidNameError(field, value, reason)
+    rest, digest = value, None
+    if "@" in rest:
+        rest, digest = rest.split("@", 1)
+        validate_digest(digest, f"{field} digest")
+    first, _, remainder = rest.partition("/")
+    region = site = None
+    if "." in first or ":" in first or first == "localhost":
+        host = first.split(":", 1)[0].lower()
+        match = _PUBLIC_HOST_RE.fullmatch(host)
+        gov = _GOV_HOST_RE.fullmatch(host)
+        if match:
+            registry, region, site = match["registry"], DOCKER_REGIONS[match["code"]], "public"
+        elif gov:
+            registry, site = gov["registry"], "gov"
+        else:
+            raise NotNcrReference(field, value, f"{host} is not an NCR registry host "
+                                               "(<registry>.<kr|sg|jp>.ncr.ntruss.com or <registry>.ncr.gov-ntruss.com)")
+        image_part = remainder
+    else:
+        registry, image_part = first, remainder
+    tag = None
+    last_slash = image_part.rfind("/")
+    if ":" in image_part[last_slash + 1:]:
+        image_part, tag = image_part.rsplit(":", 1)
+        validate_tag(tag, f"{field} tag")
+    if not image_part:
+        raise InvalidNameError(field, value, "expected 'registry/image' or '<registry>.<region>.ncr.ntruss.com/<image>'")
+    return ImageRef(validate_registry(registry, "registry"), validate_image_name(image_part, "image_name"),
+                    region=region, site=site, tag=tag, digest=digest)
+
+
+def docker_host(registry: str, region: str, site: str = "public") -> str:
+    """The Docker endpoint host of a registry (inverse of parse_reference's host forms)."""
+    if site == "gov":
+        return f"{registry}.ncr.gov-ntruss.com"
+    code = {v: k for k, v in DOCKER_REGIONS.items()}[region]
+    return f"{registry}.{code}.ncr.ntruss.com"
+
+
+# An NCR Docker reference inside any text: host, then the repository path and optional tag/digest.
+_EMBEDDED_RE = re.compile(
+    r"(?<![A-Za-z0-9.-])[A-Za-z0-9-]+\.(?:(?:kr|sg|jp)\.ncr\.ntruss\.com|ncr\.gov-ntruss\.com)(?::\d+)?"
+    r"/[A-Za-z0-9._/-]+(?::[A-Za-z0-9_.-]+)?(?:@[A-Za-z0-9+._-]+:[A-Fa-f0-9]+)?"
+)
+
+
+@dataclass(frozen=True)
+class FoundReference:
+    """An NCR reference found inside a structure, where it was found, and what it parsed to."""
+
+    path: str
+    text: str
+    ref: ImageRef | None
+    error: InvalidNameError | None = None
+
+
+def find_references(value: object, path: str = "") -> list[FoundReference]:
+    """Every NCR Docker reference in any string of a nested dict/list structure, with its property path.
+
+    Paths read like `spec.template.spec.containers[0].image`. Non-text leaves are ignored.
+    """
+    found: list[FoundReference] = []
+    stack: list[tuple[str, object]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            for match in _EMBEDDED_RE.finditer(item):
+                text = match.group(0)
+                try:
+                    found.append(FoundReference(where, text, parse_reference(text, where or "reference")))
+                except InvalidNameError as exc:
+                    found.append(FoundReference(where, text, None, exc))
+        elif isinstance(item, dict):
+            for key in reversed(list(item)):
+                stack.append((f"{where}.{key}" if where else str(key), item[key]))
+        elif isinstance(item, (list, tuple)):
+            for index in reversed(range(len(item))):
+                stack.append((f"{where}[{index}]", item[index]))
+    return found
