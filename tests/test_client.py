@@ -1,0 +1,173 @@
+"""NcrClient against the emulator over real HTTP: paths, signing, errors, retries, pooling."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from conftest import FAST_RETRY, make_client
+
+from ncr_provider.client import NcrClient, RetryPolicy
+from ncr_provider.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ImageNotFoundError,
+    InvalidNameError,
+    NcrApiError,
+    PermissionDeniedError,
+    ServerError,
+    ThrottledError,
+)
+from ncr_provider.signing import now_ms
+
+
+def test_seed_image_details(client):
+    details = client.get_image("ncpdocker", "ncpdocker")
+    assert details.description == "ncp docker"
+    assert details.full_description == "Naver Cloud Platform Docker"
+    assert details.tag_mutability_enabled is True
+    assert details.last_updated == 1711928488000
+
+
+@pytest.mark.parametrize("site,region,prefix", [
+    ("public", "KR", "/ncr/api/v2"),
+    ("public", "SGN", "/ncr/sgn-api/v2"),
+    ("public", "JPN", "/ncr/jpn-api/v2"),
+    ("gov", "KR", "/ncr/kr/v2"),
+    ("gov", "KRS", "/ncr/krs/v2"),
+])
+def test_each_region_and_site_uses_its_prefix(emulator, site, region, prefix):
+    emulator.add_image("everywhere", "app", description="seen in every region")
+    with make_client(emulator, site=site, region=region) as client:
+        assert client.get_image("everywhere", "app").description == "seen in every region"
+    assert [r.raw_path for r in emulator.requests] == [f"{prefix}/repositories/everywhere/app"]
+
+
+def test_image_name_with_slash_is_one_encoded_segment(client, emulator):
+    emulator.add_image("prod", "hello/world", description="nested")
+    assert client.get_image("prod", "hello/world").description == "nested"
+    assert emulator.requests[-1].raw_path == "/ncr/api/v2/repositories/prod/hello%2Fworld"
+
+
+def test_rejected_name_sends_no_request(client, emulator):
+    with pytest.raises(InvalidNameError) as caught:
+        client.get_image("prod", "../../repositories")
+    assert caught.value.field == "image_name"
+    assert emulator.requests == []
+
+
+def test_missing_image_names_image_and_region(client):
+    with pytest.raises(ImageNotFoundError) as caught:
+        client.get_image("prod", "no/such")
+    err = caught.value
+    assert (err.status, err.error_code, err.attempts) == (404, "300", 1)
+    assert str(err).startswith("Image prod/no/such not found in region KR (HTTP 404 (NCP errorCode 300): ")
+
+
+def test_wrong_secret_is_an_authentication_error_not_retried(emulator):
+    with NcrClient(access_key=emulator.access_key, secret_key="not-the-secret", endpoint=emulator.url, retry=FAST_RETRY) as c:
+        with pytest.raises(AuthenticationError) as caught:
+            c.get_image("ncpdocker", "ncpdocker")
+    assert caught.value.status == 401 and caught.value.error_code == "200"
+    assert len(emulator.requests) == 1
+    assert "not-the-secret" not in str(caught.value)
+    assert f"Check the access key {emulator.access_key[:4]}****" in str(caught.value)
+    assert "clock" in str(caught.value)
+
+
+@pytest.mark.parametrize("status,code,cls", [
+    (401, "210", PermissionDeniedError),
+    (403, "230", PermissionDeniedError),
+    (400, "100", NcrApiError),
+    (429, "400", ThrottledError),
+    (500, None, ServerError),
+])
+def test_each_error_class_from_an_emulator_answer(emulator, status, code, cls):
+    body = {"error": {"errorCode": code, "message": "canned", "requestId": "req-1"}} if code else "<html>boom</html>"
+    for _ in range(FAST_RETRY.attempts):
+        emulator.enqueue(status=status, body=body)
+    with make_client(emulator) as client, pytest.raises(cls) as caught:
+        client.get_image("ncpdocker", "ncpdocker")
+    assert type(caught.value) is cls
+    assert caught.value.status == status and caught.value.error_code == code
+    retried = status in FAST_RETRY.statuses
+    assert caught.value.attempts == (FAST_RETRY.attempts if retried else 1)
+    assert len(emulator.requests) == caught.value.attempts
+
+
+def test_server_error_message_names_status_code_message_and_attempts(emulator):
+    for _ in range(3):
+        emulator.enqueue(status=503, body={"error": {"errorCode": "503", "message": "Service Unavailable", "requestId": "r-9"}})
+    with make_client(emulator) as client, pytest.raises(ServerError) as caught:
+        client.get_image("ncpdocker", "ncpdocker")
+    assert str(caught.value) == ("NCR failed to answer image ncpdocker/ncpdocker: HTTP 503 (NCP errorCode 503): "
+                                 "Service Unavailable (after 3 attempt(s), request id r-9).")
+
+
+def test_503_then_200_succeeds_with_two_fresh_signatures(emulator):
+    emulator.enqueue(status=503, body={"error": {"errorCode": "503", "message": "busy"}})
+    start = now_ms()
+    clock = iter(range(start, start + 100, 7))  # distinct timestamps, near the emulator's clock
+    with make_client(emulator, clock=lambda: next(clock)) as client:
+        assert client.get_image("ncpdocker", "ncpdocker").description == "ncp docker"
+    first, second = emulator.requests
+    assert (first.status, second.status) == (503, 200)
+    assert first.timestamp != second.timestamp
+    assert first.signature != second.signature
+
+
+def test_missing_credentials_are_a_configuration_error_before_any_request(emulator):
+    with pytest.raises(ConfigurationError) as caught:
+        NcrClient(endpoint=emulator.url)
+    assert "No NCP access key and secret key found" in str(caught.value)
+    assert emulator.requests == []
+
+
+def test_sequential_gets_reuse_one_connection(client, emulator):
+    for _ in range(10):
+        client.get_image("ncpdocker", "ncpdocker")
+    assert emulator.connections == 1
+
+
+def test_threads_share_a_client_within_its_pool(emulator):
+    emulator.latency = 0.01
+    with make_client(emulator, max_connections=4) as client:
+        errors = []
+
+        def work():
+            try:
+                for _ in range(5):
+                    client.get_image("ncpdocker", "ncpdocker")
+            except Exception as exc:  # collected, asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert len(emulator.requests) == 40
+    assert emulator.connections <= 4
+
+
+def test_registry_and_image_lists_follow_pagination(client, emulator):
+    for i in range(5):
+        emulator.add_image("paged", f"img{i}")
+    names = [item["name"] for item in client.list_images("paged", pagesize=2)]
+    assert sorted(names) == [f"img{i}" for i in range(5)]
+    assert len(emulator.requests) == 3
+    assert "paged" in [r["name"] for r in client.list_registries()]
+
+
+def test_retry_policy_delays():
+    policy = RetryPolicy(backoff_base=1, backoff_max=3, jitter=0.5, retry_after_max=10)
+    assert [policy.delay(n, None, 0.0) for n in (1, 2, 3, 4)] == [0.5, 1.0, 1.5, 1.5]
+    assert [policy.delay(n, None, 1.0) for n in (1, 2, 3)] == [1.0, 2.0, 3.0]
+    assert policy.delay(1, 4.0, 0.5) == 4.0
+    assert policy.delay(1, 99.0, 0.5) == 10
+
+
+def test_repr_shows_no_secret(client, emulator):
+    assert emulator.secret_key not in repr(client)
+    assert emulator.access_key not in repr(client)

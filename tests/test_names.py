@@ -1,0 +1,137 @@
+"""Name rules and Docker references: what is accepted, what is refused, and the field named."""
+
+from __future__ import annotations
+
+import pytest
+
+from ncr_provider.errors import InvalidNameError
+from ncr_provider.names import (
+    ImageRef,
+    NotNcrReference,
+    docker_host,
+    find_references,
+    parse_reference,
+    split_image_id,
+    validate_image_name,
+    validate_registry,
+)
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+@pytest.mark.parametrize("name", ["ncpdocker", "prod", "a", "team-1", "x" * 63])
+def test_valid_registries(name):
+    assert validate_registry(name) == name
+
+
+@pytest.mark.parametrize("name", ["ncpdocker", "hello/world", "team/web", "a.b_c__d-e--f", "a/b/c/d"])
+def test_valid_image_names(name):
+    assert validate_image_name(name) == name
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("", "it is empty"),
+    ("a/b", "a registry name is a single segment and cannot contain '/'"),
+    ("..", "'.' and '..' are not names"),
+    ("Prod", "use lowercase letters, digits and '-', starting and ending with a letter or digit"),
+    ("x" * 64, "it is longer than 63 characters"),
+    ("a b", "it contains whitespace"),
+    ("a?b", "it contains '?'"),
+])
+def test_invalid_registries_name_the_field(name, reason):
+    with pytest.raises(InvalidNameError) as caught:
+        validate_registry(name)
+    assert caught.value.field == "registry"
+    assert caught.value.reason == reason
+    assert str(caught.value).startswith("Invalid registry ")
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("hello//world", "it has an empty path segment (leading, trailing or double '/')"),
+    ("/abs", "it has an empty path segment (leading, trailing or double '/')"),
+    ("../etc", "'.' and '..' segments are not allowed"),
+    ("a/%2e%2e", "it contains '%' (names are sent encoded; give them decoded)"),
+    ("a#b", "it contains '#'"),
+    ("a\r\nb", "it contains whitespace"),
+    ("a\x00b", "it contains control characters"),
+    ("Team/Web", "segment 'Team' must be lowercase letters and digits, joined by '.', '_', '__' or '-'"),
+    ("a" * 256, "it is longer than 255 characters"),
+    ("tеam", "it contains non-ASCII characters"),  # Cyrillic е
+])
+def test_invalid_image_names_name_the_field(name, reason):
+    with pytest.raises(InvalidNameError) as caught:
+        validate_image_name(name)
+    assert caught.value.field == "image_name"
+    assert caught.value.reason == reason
+
+
+def test_long_hostile_values_are_shortened_in_messages():
+    with pytest.raises(InvalidNameError) as caught:
+        validate_image_name("a" * 10_000 + "?")
+    assert len(str(caught.value)) < 200
+    assert "10001 characters" in str(caught.value)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("prod/team/web", ImageRef("prod", "team/web")),
+    ("prod/team/web:v1.2", ImageRef("prod", "team/web", tag="v1.2")),
+    (f"prod/team/web@{DIGEST}", ImageRef("prod", "team/web", digest=DIGEST)),
+    ("prod.kr.ncr.ntruss.com/team/web:v1", ImageRef("prod", "team/web", "KR", "public", "v1")),
+    ("prod.sg.ncr.ntruss.com/web", ImageRef("prod", "web", "SGN", "public")),
+    (f"prod.jp.ncr.ntruss.com/a/b:t@{DIGEST}", ImageRef("prod", "a/b", "JPN", "public", "t", DIGEST)),
+    ("secure.ncr.gov-ntruss.com/api:2", ImageRef("secure", "api", None, "gov", "2")),
+    ("prod.kr.ncr.ntruss.com:443/web", ImageRef("prod", "web", "KR", "public")),
+])
+def test_parse_reference_forms(text, expected):
+    assert parse_reference(text) == expected
+
+
+@pytest.mark.parametrize("text", ["docker.io/library/nginx:1", "ghcr.io/a/b", "prod.us.ncr.ntruss.com/web",
+                                  "x.private-ncr.ntruss.com/web", "localhost:5000/web"])
+def test_other_registry_hosts_are_refused_by_name(text):
+    with pytest.raises(NotNcrReference) as caught:
+        parse_reference(text)
+    assert "is not an NCR registry host" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["prod", "prod/", "prod/web:", "prod/web@sha256:zz", "prod/../web", "prod/web:-bad"])
+def test_malformed_references_are_refused(text):
+    with pytest.raises(InvalidNameError):
+        parse_reference(text)
+
+
+def test_split_image_id_keeps_slashes_in_the_image():
+    assert split_image_id("prod/team/web") == ("prod", "team/web")
+    with pytest.raises(InvalidNameError) as caught:
+        split_image_id("no-slash")
+    assert caught.value.field == "id"
+
+
+def test_docker_host_round_trips():
+    for region in ("KR", "SGN", "JPN"):
+        ref = parse_reference(f"{docker_host('prod', region)}/web")
+        assert (ref.registry, ref.region) == ("prod", region)
+    assert docker_host("prod", "KR", "gov") == "prod.ncr.gov-ntruss.com"
+
+
+def test_find_references_at_any_depth_with_paths():
+    resource = {
+        "metadata": {"name": "web"},
+        "spec": {"template": {"spec": {"containers": [
+            {"name": "web", "image": "prod.kr.ncr.ntruss.com/team/web:v1"},
+            {"name": "side", "image": "nginx:1.25"},
+            {"name": "cmd", "args": ["--mirror=prod.sg.ncr.ntruss.com/team/api@" + DIGEST]},
+        ]}}},
+        "count": 3,
+    }
+    found = find_references(resource)
+    assert [(f.path, f.ref.key, f.ref.region) for f in found] == [
+        ("spec.template.spec.containers[0].image", "prod/team/web", "KR"),
+        ("spec.template.spec.containers[2].args[0]", "prod/team/api", "SGN"),
+    ]
+
+
+def test_find_references_reports_malformed_ones():
+    found = find_references({"image": "prod.kr.ncr.ntruss.com/Team/Web"})
+    assert len(found) == 1 and found[0].ref is None
+    assert found[0].error.field == "image_name"
