@@ -8,6 +8,7 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -71,12 +72,13 @@ class NcrEmulator:
 
     def __init__(self, access_key: str | None = None, secret_key: str | None = None,
                  data: str | os.PathLike[str] | Mapping[str, Any] | None = None,
-                 host: str = "127.0.0.1", port: int = 0):
+                 host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None):
         # NCP access keys are 20 upper-case alphanumerics and secret keys 40: generated ones look alike.
         self._access_key = _check_key("access key", access_key) or "EMU" + secrets.token_hex(9).upper()[:17]
         self._secret_key = _check_key("secret key", secret_key) or secrets.token_hex(20)
         self.host = host
         self.port = port
+        self.tls = tls  # a server-side SSLContext serves https://, for testing TLS verification
         self.latency = 0.0
         self.clock_offset_ms = 0
         self._backend = NcrBackend()
@@ -111,7 +113,8 @@ class NcrEmulator:
         if self._server is None:
             raise RuntimeError("The NCR emulator is not running: call start() or use it in a with block")
         host, port = self._server.server_address[:2]
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
     def now_ms(self) -> int:
         """The emulator's clock: the real clock plus `clock_offset_ms`."""
@@ -280,6 +283,9 @@ class _Server(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host's FQDN, which can stall on machines without DNS.
         TCPServer.server_bind(self)
+        if self.emulator.tls is not None:
+            # The handshake runs in accept(); a client that rejects the certificate only fails its own accept.
+            self.socket = self.emulator.tls.wrap_socket(self.socket, server_side=True)
         self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
 
     def process_request(self, request: Any, client_address: Any) -> None:

@@ -1,0 +1,279 @@
+"""Faults the emulator injects, and what the client does about each: retry, refuse, or explain."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import ssl
+import subprocess
+import time
+from email.utils import formatdate
+
+import pytest
+from conftest import make_client
+
+from ncr_provider.client import RetryPolicy
+from ncr_provider.emulator import NcrEmulator
+from ncr_provider.errors import (
+    AuthenticationError,
+    ClockSkewError,
+    ImageNotFoundError,
+    InvalidResponseError,
+    NcrApiError,
+    PermissionDeniedError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+)
+
+POLICY = RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.04, jitter=0.5, retry_after_max=0.3)
+IMAGE = ("ncpdocker", "ncpdocker")
+
+
+class SleepLog:
+    """Records the delays the client asks for, and really sleeps them (they are tiny)."""
+
+    def __init__(self):
+        self.delays: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        time.sleep(seconds)
+
+
+@pytest.fixture
+def sleeps():
+    return SleepLog()
+
+
+def client_for(emulator, sleeps, **options):
+    options.setdefault("retry", POLICY)
+    return make_client(emulator, sleep=sleeps, rand=lambda: 0.5, **options)
+
+
+def ncp_error(code, message):
+    return {"error": {"errorCode": code, "message": message, "requestId": f"req-{code}"}}
+
+
+# -- 429 and Retry-After ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("retry_after,expected", [("0", 0.0), ("9999", 0.3), (None, 0.0075)])
+def test_429_waits_as_told_clamped_or_backs_off(emulator, sleeps, retry_after, expected):
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    emulator.enqueue(status=429, body=ncp_error("400", "Quota Exceeded"), headers=headers)
+    with client_for(emulator, sleeps) as client:
+        assert client.get_image(*IMAGE).name == "ncpdocker"
+    assert sleeps.delays == [pytest.approx(expected)]
+    assert [r.status for r in emulator.requests] == [429, 200]
+
+
+def test_429_retry_after_as_an_http_date(emulator, sleeps):
+    emulator.enqueue(status=429, body=ncp_error("410", "Throttle Limited"),
+                     headers={"Retry-After": formatdate(time.time() + 1, usegmt=True)})
+    with client_for(emulator, sleeps, retry=RetryPolicy(attempts=2, retry_after_max=2.0)) as client:
+        client.get_image(*IMAGE)
+    (delay,) = sleeps.delays
+    assert 0.0 <= delay <= 2.0  # one second ahead, at one-second resolution
+
+
+def test_429_past_the_budget_names_status_code_message_and_attempts(emulator, sleeps):
+    for _ in range(3):
+        emulator.enqueue(status=429, body=ncp_error("420", "Rate Limited"))
+    with client_for(emulator, sleeps) as client, pytest.raises(ThrottledError) as caught:
+        client.get_image(*IMAGE)
+    assert str(caught.value) == (
+        "NCR throttled the request for image ncpdocker/ncpdocker: HTTP 429 (NCP errorCode 420): Rate Limited, "
+        "still throttled after 3 attempt(s). Lower the request rate or concurrency and retry later.")
+    assert len(sleeps.delays) == 2
+
+
+# -- server errors --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_within_budget_succeeds_with_fresh_signatures(emulator, sleeps, status):
+    emulator.enqueue(status=status, body=ncp_error(str(status), "try again"))
+    emulator.enqueue(status=status, body=ncp_error(str(status), "try again"))
+    with client_for(emulator, sleeps) as client:
+        assert client.get_image(*IMAGE).description == "ncp docker"
+    records = emulator.requests
+    assert [r.status for r in records] == [status, status, 200]
+    assert len({r.signature for r in records}) == 3
+    assert len({r.timestamp for r in records}) == 3
+
+
+def test_html_502_page_past_budget_is_a_server_error(emulator, sleeps):
+    for _ in range(3):
+        emulator.enqueue(status=502, body="<html><body><h1>502 Bad Gateway</h1></body></html>",
+                         headers={"Content-Type": "text/html"})
+    with client_for(emulator, sleeps) as client, pytest.raises(ServerError) as caught:
+        client.get_image(*IMAGE)
+    assert str(caught.value) == ("NCR failed to answer image ncpdocker/ncpdocker: HTTP 502: "
+                                 "a HTML body instead of an NCP error (after 3 attempt(s)).")
+    assert caught.value.attempts == 3
+
+
+@pytest.mark.parametrize("status,code,cls", [(400, "100", NcrApiError), (401, "200", AuthenticationError),
+                                             (403, "230", PermissionDeniedError), (404, "300", ImageNotFoundError)])
+def test_4xx_other_than_429_is_never_retried(emulator, sleeps, status, code, cls):
+    emulator.enqueue(status=status, body=ncp_error(code, "no"))
+    with client_for(emulator, sleeps) as client, pytest.raises(cls):
+        client.get_image(*IMAGE)
+    assert len(emulator.requests) == 1 and sleeps.delays == []
+
+
+# -- the connection --------------------------------------------------------------------------------
+
+def test_dropped_connection_is_retried(emulator, sleeps):
+    emulator.enqueue_fault("drop")
+    with client_for(emulator, sleeps) as client:
+        assert client.get_image(*IMAGE).name == "ncpdocker"
+    assert [r.status for r in emulator.requests] == [None, 200]
+
+
+def test_dropped_connections_past_budget_are_a_transport_error(emulator, sleeps):
+    for _ in range(3):
+        emulator.enqueue_fault("drop")
+    with client_for(emulator, sleeps) as client, pytest.raises(TransportError) as caught:
+        client.get_image(*IMAGE)
+    assert str(caught.value) == (
+        f"Could not reach NCR at {emulator.url} for image ncpdocker/ncpdocker after 3 attempt(s): "
+        "the server closed the connection without answering. Check the endpoint and your network.")
+
+
+def test_response_slower_than_read_timeout_is_retried(emulator, sleeps):
+    emulator.enqueue_fault("delay", seconds=2.0)
+    with client_for(emulator, sleeps, read_timeout=0.2) as client:
+        assert client.get_image(*IMAGE).name == "ncpdocker"
+    # The slow attempt is abandoned before the emulator answers (and records) it: count connections.
+    assert emulator.connections == 2
+
+
+def test_truncated_body_is_retried(emulator, sleeps):
+    emulator.enqueue_fault("truncate", status=200, body={"name": "ncpdocker", "pull_count": 1})
+    with client_for(emulator, sleeps) as client:
+        assert client.get_image(*IMAGE).pull_count == 0
+    assert len(emulator.requests) == 2
+
+
+def test_nothing_listening_is_a_transport_error(sleeps):
+    with NcrEmulator() as emu:
+        url, ak, sk = emu.url, emu.access_key, emu.secret_key
+    from ncr_provider.client import NcrClient
+    with NcrClient(access_key=ak, secret_key=sk, endpoint=url, retry=POLICY, sleep=sleeps) as client:
+        with pytest.raises(TransportError) as caught:
+            client.get_image(*IMAGE)
+    assert "connection refused" in str(caught.value)
+    assert caught.value.attempts == 3
+
+
+def test_a_call_never_outlives_its_deadline(emulator, sleeps):
+    """Without the deadline this call would take 10 attempts x 0.3 s read timeout plus backoff."""
+    for _ in range(10):
+        emulator.enqueue_fault("delay", seconds=5.0)
+    policy = RetryPolicy(attempts=10, backoff_base=0.05, backoff_max=0.05)
+    started = time.monotonic()
+    with client_for(emulator, sleeps, retry=policy, read_timeout=0.3, deadline=1.0) as client:
+        with pytest.raises(TransportError):
+            client.get_image(*IMAGE)
+    assert time.monotonic() - started < 2.0
+    assert len(emulator.requests) < 10
+
+
+# -- bodies ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("body,reason", [
+    ("not json at all", "the body is not JSON"),
+    ([{"name": "ncpdocker"}], "expected a JSON object, got a JSON array"),
+    ({"name": "ncpdocker", "pull_count": "12"}, "pull_count must be a number, got string '12'"),
+])
+def test_bad_200_bodies_are_invalid_responses_not_retried(emulator, sleeps, body, reason):
+    emulator.enqueue(status=200, body=body)
+    with client_for(emulator, sleeps) as client, pytest.raises(InvalidResponseError) as caught:
+        client.get_image(*IMAGE)
+    assert str(caught.value) == f"NCR returned an invalid response for image ncpdocker/ncpdocker: {reason}"
+    assert len(emulator.requests) == 1
+
+
+def test_body_over_the_cap_is_refused(emulator, sleeps):
+    emulator.enqueue(status=200, body=b"{" + b" " * (2 * 1024 * 1024) + b"}")
+    with client_for(emulator, sleeps) as client, pytest.raises(InvalidResponseError) as caught:
+        client.get_image(*IMAGE)
+    assert "over the 1048576-byte cap" in str(caught.value)
+
+
+def test_body_under_a_small_cap_still_parses(emulator, sleeps):
+    with client_for(emulator, sleeps, max_body_bytes=4096) as client:
+        assert client.get_image(*IMAGE).name == "ncpdocker"
+
+
+# -- clock skew -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("offset_minutes", [10, -30])
+def test_clock_skew_is_corrected_once_from_the_date_header(emulator, sleeps, offset_minutes):
+    emulator.clock_offset_ms = offset_minutes * 60_000
+    with client_for(emulator, sleeps) as client:
+        assert client.get_image(*IMAGE).name == "ncpdocker"
+        assert abs(client.clock_offset_ms - offset_minutes * 60_000) < 5_000
+        client.get_image(*IMAGE)  # later calls sign with the corrected clock straight away
+    assert [r.status for r in emulator.requests] == [401, 200, 200]
+    assert sleeps.delays == []
+
+
+def test_clock_skew_that_persists_says_the_clock_is_off_and_by_how_much(emulator, sleeps):
+    ten_minutes_ahead = formatdate(time.time() + 600, usegmt=True)
+    for _ in range(2):
+        emulator.enqueue(status=401, body=ncp_error("200", "Authentication Failed"), headers={"Date": ten_minutes_ahead})
+    with client_for(emulator, sleeps) as client, pytest.raises(ClockSkewError) as caught:
+        client.get_image(*IMAGE)
+    message = str(caught.value)
+    assert re.match(r"NCR rejected the request for image ncpdocker/ncpdocker because this machine's clock is off by "
+                    r"(599|600|601) s \(behind NCR's clock\)", message)
+    assert "(behind NCR's clock)" in message and "Synchronise the clock (NTP)" in message
+    assert len(emulator.requests) == 2
+
+
+def test_a_401_with_a_correct_clock_is_not_retried(emulator, sleeps):
+    with client_for(emulator, sleeps) as client:
+        emulator.enqueue(status=401, body=ncp_error("200", "Authentication Failed"))
+        with pytest.raises(AuthenticationError) as caught:
+            client.get_image(*IMAGE)
+    assert not isinstance(caught.value, ClockSkewError)
+    assert len(emulator.requests) == 1
+
+
+# -- TLS --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture
+def tls_emulator(certificate):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    with NcrEmulator(tls=context) as emu:
+        yield emu
+
+
+def test_tls_is_verified_for_https_endpoints(tls_emulator, sleeps, monkeypatch):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert tls_emulator.url.startswith("https://127.0.0.1:")
+    with client_for(tls_emulator, sleeps) as client, pytest.raises(TransportError) as caught:
+        client.get_image(*IMAGE)
+    assert "TLS verification failed (for a private CA, set REQUESTS_CA_BUNDLE)" in str(caught.value)
+    assert caught.value.attempts == 1
+
+
+def test_requests_ca_bundle_trusts_a_private_ca(tls_emulator, certificate, sleeps, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate[0]))
+    with client_for(tls_emulator, sleeps) as client:
+        assert client.get_image(*IMAGE).name == "ncpdocker"
