@@ -1,0 +1,374 @@
+"""CrossGuard policies that prohibit deploying NCR images whose repository allows mutable tags.
+
+The only module of the package that imports `pulumi_policy` (the optional `policy` extra).
+
+The engine never shows read resources to policies, and `NcrImage` is always a read, so the
+main policy looks at what is actually deployed: every NCR Docker reference in any resource's
+input properties, looked up with our client. Lookups are cached for the life of the pack
+process (one `pulumi preview` or `pulumi up`), shared by the Analyzer's worker threads.
+
+Fail-open needs a non-blocking message, and `pulumi_policy` gives a policy no way to report one
+below its own enforcement level: `report_violation` always uses the policy's level, and the only
+advisory diagnostic it emits itself is its "can't run policy ... during preview" message for an
+`UnknownValueError`. So the images a fail-open lookup could not check are handed to a companion
+policy, `ncr-unchecked-images`, whose level is advisory; `pulumi_policy` runs the policies of a
+pack in order, on one thread, for each resource, so the companion reports them for the same URN.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from pulumi.runtime import get_config_env
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Secret,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
+
+from .config import resolve_settings
+from .errors import ConfigurationError, NcrError
+from .lookup import ImageLookup, LookupKey, Result
+from .model import ImageDetails
+from .names import FoundReference, find_references
+
+MUTABLE_TAGS_POLICY = "ncr-disallow-mutable-image-tags"
+UNCHECKED_IMAGES_POLICY = "ncr-unchecked-images"
+REGISTERED_IMAGES_POLICY = "ncr-registered-images-immutable"
+NCR_IMAGE_TYPE = "pulumi-python:dynamic/ncr:NcrImage"
+DEFAULT_CONCURRENCY = 8
+
+_ALLOWED_IMAGES_SCHEMA = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": [],
+    "description": "registry/image glob patterns (fnmatch: '*' also matches '/') exempted from the policy, "
+                   "e.g. 'prod/legacy/*'",
+}
+
+MUTABLE_TAGS_CONFIG_SCHEMA = PolicyConfigSchema(properties={
+    "allowedImages": _ALLOWED_IMAGES_SCHEMA,
+    "region": {
+        "type": "string",
+        "enum": ["KR", "SGN", "JPN"],
+        "description": "NCR API region for references whose host names none; "
+                       "<registry>.<kr|sg|jp>.ncr.ntruss.com hosts name their own",
+    },
+    "endpoint": {
+        "type": "string",
+        "description": "scheme://host[:port] replacing the NCR API host (https, or http to a loopback host); "
+                       "credentials never go here: they come from the environment or ~/.ncloud/configure",
+    },
+    "failOpen": {
+        "type": "boolean",
+        "default": False,
+        "description": "false: an image that cannot be looked up is a violation; "
+                       f"true: it is reported as advisory by {UNCHECKED_IMAGES_POLICY}",
+    },
+})
+
+REGISTERED_IMAGES_CONFIG_SCHEMA = PolicyConfigSchema(properties={"allowedImages": _ALLOWED_IMAGES_SCHEMA})
+
+_UNKNOWNS = frozenset({
+    UNKNOWN_ARCHIVE_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE, UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE,
+})
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """A policy's configuration, read tolerantly from what `args.get_config()` returns."""
+
+    allowed_images: tuple[str, ...] = ()
+    region: str | None = None
+    endpoint: str | None = None
+    fail_open: bool = False
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any] | None) -> PolicyConfig:
+        """Read a policy config; anything missing takes its default."""
+        config = config or {}
+        allowed = config.get("allowedImages") or ()
+        if isinstance(allowed, str):
+            allowed = (allowed,)
+        return cls(
+            allowed_images=tuple(str(pattern) for pattern in allowed),
+            region=_text(config.get("region")),
+            endpoint=_text(config.get("endpoint")),
+            fail_open=config.get("failOpen") is True,
+        )
+
+    def allows(self, image: str) -> bool:
+        """Whether `registry/image` matches an allowedImages pattern (case-sensitive, as NCR names are)."""
+        return any(fnmatchcase(image, pattern) for pattern in self.allowed_images)
+
+
+def _text(value: object) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+class LookupCache:
+    """The pack process's image lookups: one `ImageLookup` per (region, endpoint), created once, under a lock."""
+
+    def __init__(self, concurrency: int = DEFAULT_CONCURRENCY, **client_options: Any):
+        self.concurrency = concurrency
+        self._client_options = client_options
+        self._lookups: dict[tuple[str | None, str | None], ImageLookup] = {}
+        self._lock = threading.Lock()
+
+    def get(self, config: PolicyConfig) -> ImageLookup:
+        """The shared lookup for this configuration; ConfigurationError if its settings are invalid."""
+        key = (config.region, config.endpoint)
+        with self._lock:
+            lookup = self._lookups.get(key)
+            if lookup is None:
+                # Credentials: the stack config the engine hands every pack (PULUMI_CONFIG),
+                # then the environment, then the profile file; never the policy config.
+                settings = resolve_settings({"region": config.region, "endpoint": config.endpoint},
+                                            stack_config=get_config_env())
+                lookup = ImageLookup(settings, self.concurrency, **self._client_options)
+                self._lookups[key] = lookup
+            return lookup
+
+    def close(self) -> None:
+        """Close every lookup's pool (tests; the pack process just exits)."""
+        with self._lock:
+            for lookup in self._lookups.values():
+                lookup.close()
+            self._lookups.clear()
+
+
+class Advisories:
+    """Messages the mutable-tags policy leaves for its advisory companion, per resource URN."""
+
+    def __init__(self) -> None:
+        self._messages: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, urn: str, message: str) -> None:
+        """Leave a message for the companion's turn on this resource."""
+        with self._lock:
+            self._messages.setdefault(urn, []).append(message)
+
+    def take(self, urn: str) -> list[str]:
+        """The messages left for this resource, removed."""
+        with self._lock:
+            return self._messages.pop(urn, [])
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the policy has to say about one reference; `blocking` False means advisory."""
+
+    message: str
+    blocking: bool = True
+
+
+def known_values(value: Any) -> Any:
+    """A plain copy of policy props in which values unknown during preview are None.
+
+    `args.props` raises UnknownValueError on access to an unknown; reading around it skips the
+    value instead of failing the whole policy. Positions in lists are kept, so paths stay true.
+    """
+    if isinstance(value, Secret):
+        return known_values(value.value)
+    if isinstance(value, str):
+        return None if value in _UNKNOWNS else value
+    if isinstance(value, Mapping):
+        return {key: known_values(_get(value, key)) for key in value}
+    if isinstance(value, Sequence):
+        return [known_values(_get(value, index)) for index in range(len(value))]
+    return value
+
+
+def _get(container: Any, key: Any) -> Any:
+    try:
+        return container[key]
+    except UnknownValueError:
+        return None
+
+
+def check_references(props: Any, config: PolicyConfig, lookups: LookupCache) -> list[Finding]:
+    """Everything to report about the NCR image references in one resource's input properties."""
+    references = find_references(known_values(props))
+    findings = [_malformed(found) for found in references if found.ref is None]
+    candidates = [found for found in references if found.ref is not None and not config.allows(found.ref.key)]
+    if not candidates:
+        return _unique(findings)
+    try:
+        lookup = lookups.get(config)
+    except ConfigurationError as exc:
+        return _unique(findings + [_unchecked(found.ref.key, None, found, exc, config) for found in candidates])
+    # Submit every lookup before waiting on any, so they run concurrently; a duplicate joins the first.
+    pending = [(found, *lookup.submit(found.ref)) for found in candidates]
+    for found, key, future in pending:
+        findings.extend(_judge(found, key, _result(future), config))
+    return _unique(findings)
+
+
+def _result(future: Future[Result]) -> Result | Exception:
+    """A lookup's answer; an unexpected exception is kept as an answer, so it cannot crash the analyzer."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - reported to the user as the reason the image was not checked
+        return exc
+
+
+def _judge(found: FoundReference, key: LookupKey, result: Result | Exception, config: PolicyConfig) -> list[Finding]:
+    if isinstance(result, ImageDetails):
+        if result.tag_mutability_enabled is True:
+            return [_mutable(found, key)]
+        if result.tag_mutability_enabled is None:
+            return [_unchecked(key.image, key.region, found, "NCR did not say whether its tags are mutable", config)]
+        return []
+    return [_unchecked(key.image, key.region, found, result, config)]
+
+
+def _where(image: str, region: str | None) -> str:
+    return f"NCR image {image}" + (f" (region {region})" if region else "")
+
+
+def _mutable(found: FoundReference, key: LookupKey) -> Finding:
+    return Finding(
+        f"{_where(key.image, key.region)} allows mutable tags, so {found.text!r} at {found.path} can point at "
+        "different content after review. Turn on tag immutability for the repository, or exempt it with allowedImages.")
+
+
+def _unchecked(image: str, region: str | None, found: FoundReference, reason: object, config: PolicyConfig) -> Finding:
+    why = str(reason) if isinstance(reason, (NcrError, str)) else f"unexpected {type(reason).__name__}: {reason}"
+    message = f"Could not check {_where(image, region)} at {found.path}: {_sentence(why)}"
+    if config.fail_open:
+        return Finding(message + " Not blocking: failOpen is true.", blocking=False)
+    return Finding(message + " An image that cannot be checked blocks the deployment while failOpen is false.")
+
+
+def _malformed(found: FoundReference) -> Finding:
+    return Finding(f"Malformed NCR image reference {found.text!r} at {found.path}: {_sentence(str(found.error))}")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    return list(dict.fromkeys(findings))
+
+
+def mutable_image_tags_policies(
+    enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
+    lookups: LookupCache | None = None,
+) -> tuple[ResourceValidationPolicy, ResourceValidationPolicy]:
+    """The mutable-tags policy and its advisory companion, sharing one advisory hand-off; list them in this order."""
+    lookups = lookups if lookups is not None else _PROCESS_LOOKUPS
+    advisories = Advisories()
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        config = PolicyConfig.from_mapping(args.get_config())
+        for finding in check_references(args.props, config, lookups):
+            if finding.blocking:
+                report_violation(finding.message, None)
+            else:
+                advisories.add(args.urn, finding.message)
+
+    def report_unchecked(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        for message in advisories.take(args.urn):
+            report_violation(message, None)
+
+    main = ResourceValidationPolicy(
+        name=MUTABLE_TAGS_POLICY,
+        description="Prohibits deploying NCR images whose repository allows mutable tags",
+        validate=validate,
+        enforcement_level=enforcement_level,
+        config_schema=MUTABLE_TAGS_CONFIG_SCHEMA,
+    )
+    companion = ResourceValidationPolicy(
+        name=UNCHECKED_IMAGES_POLICY,
+        description=f"Reports NCR images that {MUTABLE_TAGS_POLICY} could not check while its failOpen is true "
+                    "(advisory: never blocks)",
+        validate=report_unchecked,
+        enforcement_level=EnforcementLevel.ADVISORY,
+    )
+    return main, companion
+
+
+def registered_images_policy(enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY) -> StackValidationPolicy:
+    """The stack policy over registered `NcrImage` resources, judged by their `tag_mutability_enabled` output.
+
+    It covers only registered (managed) resources: the engine never shows read resources to
+    policies, and `NcrImage` always registers as a read, so in the usual program it sees nothing.
+    The mutable-tags resource policy, which looks at what is deployed, is the one that guards.
+    """
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        config = PolicyConfig.from_mapping(args.get_config())
+        for resource in args.resources:
+            if resource.resource_type != NCR_IMAGE_TYPE:
+                continue
+            message = _registered_violation(resource.name, known_values(resource.props), config)
+            if message:
+                report_violation(message, resource.urn)
+
+    return StackValidationPolicy(
+        name=REGISTERED_IMAGES_POLICY,
+        description="Prohibits registered NcrImage resources whose tag_mutability_enabled output is true "
+                    "(covers only registered resources: NcrImage reads never reach policies)",
+        validate=validate,
+        enforcement_level=enforcement_level,
+        config_schema=REGISTERED_IMAGES_CONFIG_SCHEMA,
+    )
+
+
+def _registered_violation(name: str, outputs: Mapping[str, Any], config: PolicyConfig) -> str | None:
+    # An unknown output (preview of a resource not yet created) is None and is skipped, not failed.
+    if outputs.get("tag_mutability_enabled") is not True:
+        return None
+    image = f"{outputs.get('registry')}/{outputs.get('image_name')}"
+    if config.allows(image):
+        return None
+    region = outputs.get("region")
+    return (f"NcrImage {name!r}: {_where(image, region if isinstance(region, str) else None)} allows mutable tags. "
+            "Turn on tag immutability for the repository, or exempt it with allowedImages.")
+
+
+# The pack process's shared state: lookups are created on first use, under the cache's lock.
+_PROCESS_LOOKUPS = LookupCache()
+
+disallow_mutable_image_tags, unchecked_images = mutable_image_tags_policies()
+registered_images_immutable = registered_images_policy()
+
+
+def policies() -> list[Any]:
+    """The pack's policies, in the order they must run (the companion after the policy it reports for)."""
+    return [disallow_mutable_image_tags, unchecked_images, registered_images_immutable]
+
+
+def policy_pack(name: str = "ncr-policies") -> PolicyPack:
+    """Build the pack; like every `PolicyPack`, this serves the Analyzer, prints its port and never returns."""
+    return PolicyPack(
+        name=name,
+        policies=policies(),
+        description="Prohibits deploying NCR images whose repository allows mutable tags",
+    )

@@ -1,0 +1,607 @@
+"""The NCR policy pack: its policies called directly, then the pack served for real over the Analyzer gRPC protocol.
+
+Everything runs against the emulator over real HTTP. Part (b) starts `examples/policy-pack` exactly
+as the engine's `pulumi-analyzer-policy-python` shim does and drives it with the engine's calls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from conftest import FAST_RETRY, NCP_ENV_VARS
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+from ncr_provider.emulator import NcrEmulator
+from ncr_provider.policy import (
+    MUTABLE_TAGS_POLICY,
+    NCR_IMAGE_TYPE,
+    REGISTERED_IMAGES_POLICY,
+    UNCHECKED_IMAGES_POLICY,
+    LookupCache,
+    mutable_image_tags_policies,
+    registered_images_policy,
+)
+
+PACK_DIR = Path(__file__).resolve().parent.parent / "examples" / "policy-pack"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+CONTAINER = "docker:index/container:Container"
+# In the emulator's default data, prod/team/web has immutable tags and prod/team/api mutable ones.
+IMMUTABLE = "prod.kr.ncr.ntruss.com/team/web:1.4.2"
+MUTABLE = "prod.kr.ncr.ntruss.com/team/api:2.0.0"
+CONTAINER_PATH = "spec.template.spec.containers[{}].image"
+
+
+# --- resources as programs declare them ---
+
+def deployment(*images: str, init_images: tuple[str, ...] = ()) -> dict:
+    """A Kubernetes Deployment's inputs running these images."""
+    def containers(names: tuple[str, ...], prefix: str) -> list[dict]:
+        return [{"name": f"{prefix}{i}", "image": image} for i, image in enumerate(names)]
+
+    pod = {"containers": containers(images, "c")}
+    if init_images:
+        pod["initContainers"] = containers(init_images, "init")
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop"},
+            "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "shop"}}, "spec": pod}}}
+
+
+def docker_container(image: str, **extra: object) -> dict:
+    """A `docker:index/container:Container`'s inputs."""
+    return {"name": "shop", "image": image, "restart": "always", **extra}
+
+
+def wire(props: dict) -> struct_pb2.Struct:
+    """Properties as the engine marshals them (unknowns kept as their sentinel strings)."""
+    struct = struct_pb2.Struct()
+    struct.update(props)
+    return struct
+
+
+def as_policy_sees(props: dict):
+    """Properties exactly as pulumi_policy's Analyze hands them to `validate`."""
+    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(wire(props))))
+
+
+def options() -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+
+
+def resource_args(props: dict, config: dict | None = None, type_: str = DEPLOYMENT,
+                  name: str = "shop") -> ResourceValidationArgs:
+    """The args pulumi_policy builds for one resource and one policy's config."""
+    urn = f"urn:pulumi:dev::shop::{type_}::{name}"
+    return ResourceValidationArgs(type_, as_policy_sees(props), urn, name, options(), None, config, {})
+
+
+class Reports:
+    """What a policy reported: blocking violations from the main policy, advisories from its companion."""
+
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+        self.advisories: list[str] = []
+
+
+@pytest.fixture
+def lookups():
+    cache = LookupCache(retry=FAST_RETRY)
+    yield cache
+    cache.close()
+
+
+@pytest.fixture
+def validate(lookups):
+    """Run the mutable-tags policy and its companion on one resource, in pack order."""
+    main, companion = mutable_image_tags_policies(lookups=lookups)
+
+    def run(args: ResourceValidationArgs) -> Reports:
+        reports = Reports()
+        main.validate(args, lambda message, urn=None: reports.violations.append(message))
+        companion.validate(args, lambda message, urn=None: reports.advisories.append(message))
+        return reports
+
+    return run
+
+
+def image_requests(emulator: NcrEmulator, image: str) -> int:
+    registry, name = image.split("/", 1)
+    return sum(1 for r in emulator.requests if r.path.endswith(f"/repositories/{registry}/{name}"))
+
+
+# --- (a) the policies, called directly ---
+
+def test_mutable_repository_is_a_violation_naming_image_and_path(ncp_env, validate):
+    # given a Deployment running an image whose repository allows mutable tags, next to an immutable one
+    args = resource_args(deployment(IMMUTABLE, MUTABLE), {"endpoint": ncp_env.url})
+
+    # when the policy validates it
+    reports = validate(args)
+
+    # then exactly the mutable image is a violation, named with its property path
+    assert reports.violations == [
+        f"NCR image prod/team/api (region KR) allows mutable tags, so '{MUTABLE}' at {CONTAINER_PATH.format(1)} "
+        "can point at different content after review. Turn on tag immutability for the repository, "
+        "or exempt it with allowedImages."]
+    assert reports.advisories == []
+
+
+def test_immutable_repository_passes_after_a_real_lookup(ncp_env, validate):
+    # given a Docker container running an immutable image
+    args = resource_args(docker_container(IMMUTABLE), {"endpoint": ncp_env.url}, type_=CONTAINER)
+
+    # when validated
+    reports = validate(args)
+
+    # then nothing is reported, and the image was really looked up
+    assert (reports.violations, reports.advisories) == ([], [])
+    assert image_requests(ncp_env, "prod/team/web") == 1
+
+
+def test_reference_inside_any_string_at_any_depth_is_found(ncp_env, validate):
+    # given a container whose command line mentions a mutable image inside a longer string
+    props = docker_container(IMMUTABLE, command=["run", f"--sidecar={MUTABLE}", "--verbose"])
+
+    # when validated
+    reports = validate(resource_args(props, {"endpoint": ncp_env.url}, type_=CONTAINER))
+
+    # then the embedded reference is reported with its path
+    assert len(reports.violations) == 1
+    assert f"'{MUTABLE}' at command[1]" in reports.violations[0]
+
+
+@pytest.mark.parametrize("patterns", [["prod/team/api"], ["prod/*"], ["prod/team/a?i"], ["other/*", "prod/team/[a-b]*"]])
+def test_allowed_images_glob_exempts_without_a_lookup(ncp_env, validate, patterns):
+    # given the mutable image matched by an allowedImages pattern
+    args = resource_args(deployment(MUTABLE), {"endpoint": ncp_env.url, "allowedImages": patterns})
+
+    # when validated
+    reports = validate(args)
+
+    # then it passes and was never looked up
+    assert (reports.violations, reports.advisories) == ([], [])
+    assert image_requests(ncp_env, "prod/team/api") == 0
+
+
+def test_allowed_images_that_do_not_match_exempt_nothing(ncp_env, validate):
+    # given patterns close to, but not matching, the mutable image (matching is case-sensitive)
+    args = resource_args(deployment(MUTABLE), {"endpoint": ncp_env.url, "allowedImages": ["prod/team/web", "PROD/*", "prod"]})
+
+    # when validated
+    reports = validate(args)
+
+    # then the violation stands
+    assert len(reports.violations) == 1 and "prod/team/api" in reports.violations[0]
+
+
+def _break_ncr(emulator: NcrEmulator, fault: str) -> str:
+    """Make every attempt of the next lookup fail; returns the words the error sentence must contain."""
+    for _ in range(FAST_RETRY.attempts):
+        if fault == "500":
+            emulator.enqueue(status=500)
+        else:
+            emulator.enqueue_fault("drop")
+    return "HTTP 500" if fault == "500" else "Could not reach NCR"
+
+
+@pytest.mark.parametrize("fault", ["500", "drop"])
+def test_fail_closed_lookup_failure_is_a_violation_saying_why(ncp_env, validate, fault):
+    # given NCR answering 500 (or dropping the connection) on every attempt, and failOpen left at false
+    why = _break_ncr(ncp_env, fault)
+    args = resource_args(deployment(IMMUTABLE), {"endpoint": ncp_env.url})
+
+    # when validated
+    reports = validate(args)
+
+    # then the unchecked image blocks, with the client's sentence saying why
+    assert len(reports.violations) == 1, reports.violations
+    message = reports.violations[0]
+    assert message.startswith(f"Could not check NCR image prod/team/web (region KR) at {CONTAINER_PATH.format(0)}: ")
+    assert why in message and f"after {FAST_RETRY.attempts} attempt(s)" in message
+    assert message.endswith("An image that cannot be checked blocks the deployment while failOpen is false.")
+    assert reports.advisories == []
+    assert ncp_env.pending == 0
+
+
+@pytest.mark.parametrize("fault", ["500", "drop"])
+def test_fail_open_lookup_failure_is_only_advisory(ncp_env, validate, fault):
+    # given the same failures, with failOpen true
+    why = _break_ncr(ncp_env, fault)
+    args = resource_args(deployment(IMMUTABLE), {"endpoint": ncp_env.url, "failOpen": True})
+
+    # when validated
+    reports = validate(args)
+
+    # then nothing blocks, and the companion policy carries the reason as advisory
+    assert reports.violations == []
+    assert len(reports.advisories) == 1
+    assert why in reports.advisories[0]
+    assert reports.advisories[0].endswith("Not blocking: failOpen is true.")
+
+
+def test_fail_open_still_blocks_a_mutable_image_it_could_check(ncp_env, validate):
+    # given failOpen true and a mutable image NCR answers for
+    args = resource_args(deployment(MUTABLE), {"endpoint": ncp_env.url, "failOpen": True})
+
+    # when validated
+    reports = validate(args)
+
+    # then failOpen changes nothing about a real violation
+    assert len(reports.violations) == 1 and reports.advisories == []
+
+
+def test_answer_without_tag_mutability_is_treated_as_unchecked(ncp_env, validate):
+    # given NCR answering 200 without saying whether the tags are mutable (fields may be missing)
+    ncp_env.enqueue(status=200, body={"name": "web", "namespace": "prod", "pull_count": 3})
+
+    # when validated with failOpen false
+    reports = validate(resource_args(deployment(IMMUTABLE), {"endpoint": ncp_env.url}))
+
+    # then the image is not silently passed
+    assert len(reports.violations) == 1
+    assert "NCR did not say whether its tags are mutable." in reports.violations[0]
+
+
+def test_unknown_values_during_preview_are_skipped_not_failed(ncp_env, validate):
+    # given a preview where one image and a whole container list are unknown, next to a known mutable image
+    props = deployment(UNKNOWN_STRING_VALUE, MUTABLE)
+    props["spec"]["template"]["spec"]["initContainers"] = UNKNOWN_ARRAY_VALUE
+    props["spec"]["paused"] = UNKNOWN_BOOLEAN_VALUE
+
+    # when validated (pulumi_policy's props raise UnknownValueError on access to an unknown)
+    reports = validate(resource_args(props, {"endpoint": ncp_env.url}))
+
+    # then the unknowns are ignored, and the known image keeps its true path
+    assert len(reports.violations) == 1
+    assert f"at {CONTAINER_PATH.format(1)}" in reports.violations[0]
+
+
+def test_only_unknown_images_send_nothing(ncp_env, validate):
+    # given a resource whose only image is unknown
+    reports = validate(resource_args(docker_container(UNKNOWN_STRING_VALUE), {"endpoint": ncp_env.url}, type_=CONTAINER))
+
+    # then nothing is reported and NCR is not asked
+    assert (reports.violations, reports.advisories) == ([], [])
+    assert ncp_env.requests == []
+
+
+def test_duplicates_in_one_resource_are_looked_up_once(ncp_env, validate):
+    # given the same mutable image three times (two tags, one init container) in one Deployment
+    props = deployment(MUTABLE, MUTABLE.replace(":2.0.0", ":latest"), init_images=(MUTABLE,))
+
+    # when validated
+    reports = validate(resource_args(props, {"endpoint": ncp_env.url}))
+
+    # then each place is reported, but NCR was asked once
+    assert len(reports.violations) == 3
+    assert any("spec.template.spec.initContainers[0].image" in v for v in reports.violations)
+    assert image_requests(ncp_env, "prod/team/api") == 1
+
+
+def test_lookups_are_cached_for_the_pack_process(ncp_env, validate):
+    # given one resource already validated
+    validate(resource_args(deployment(MUTABLE), {"endpoint": ncp_env.url}, name="first"))
+
+    # when another resource uses the same image
+    reports = validate(resource_args(docker_container(MUTABLE), {"endpoint": ncp_env.url}, type_=CONTAINER, name="second"))
+
+    # then it is judged from the cache
+    assert len(reports.violations) == 1
+    assert image_requests(ncp_env, "prod/team/api") == 1
+
+
+def test_malformed_reference_is_a_violation_naming_the_path(ncp_env, validate):
+    # given an NCR host followed by a repository name Docker does not allow
+    props = deployment(IMMUTABLE, "prod.kr.ncr.ntruss.com/Team/Web:1.0")
+
+    # when validated
+    reports = validate(resource_args(props, {"endpoint": ncp_env.url}))
+
+    # then the malformed reference is a violation naming its path and the rule it breaks
+    assert reports.violations == [
+        f"Malformed NCR image reference 'prod.kr.ncr.ntruss.com/Team/Web:1.0' at {CONTAINER_PATH.format(1)}: "
+        "Invalid image_name 'Team/Web': segment 'Team' must be lowercase letters and digits, joined by '.', '_', '__' or '-'."]
+
+
+def test_missing_credentials_fail_closed_naming_where_they_were_looked_for(emulator, validate):
+    # given no credentials anywhere (the policy config cannot carry them)
+    args = resource_args(deployment(IMMUTABLE), {"endpoint": emulator.url})
+
+    # when validated
+    reports = validate(args)
+
+    # then the violation says which settings to provide, and nothing was sent
+    assert len(reports.violations) == 1
+    assert "No NCP access key and secret key found. Looked in:" in reports.violations[0]
+    assert "NCLOUD_ACCESS_KEY" in reports.violations[0]
+    assert emulator.requests == []
+
+
+def test_credentials_from_the_stack_config_the_engine_passes(emulator, validate, monkeypatch):
+    # given credentials only in PULUMI_CONFIG, which the engine sets for every policy pack
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ncloud:accessKey": emulator.access_key,
+                                                    "ncloud:secretKey": emulator.secret_key}))
+
+    # when validated
+    reports = validate(resource_args(deployment(MUTABLE), {"endpoint": emulator.url}))
+
+    # then the lookup was signed with them and the image judged
+    assert len(reports.violations) == 1 and "prod/team/api" in reports.violations[0]
+
+
+def test_invalid_endpoint_in_policy_config_is_reported_not_raised(ncp_env, validate):
+    # given an endpoint the settings refuse
+    reports = validate(resource_args(deployment(IMMUTABLE), {"endpoint": "http://ncr.example.com"}))
+
+    # then it is a violation saying why, and nothing was sent
+    assert len(reports.violations) == 1
+    assert "http:// is allowed only for loopback hosts" in reports.violations[0]
+    assert ncp_env.requests == []
+
+
+def ncr_image(name: str, outputs: dict, type_: str = NCR_IMAGE_TYPE) -> PolicyResource:
+    """A registered resource as pulumi_policy's AnalyzeStack builds it."""
+    urn = f"urn:pulumi:dev::shop::{type_}::{name}"
+    return PolicyResource(type_, as_policy_sees(outputs), urn, name, options(), None, None, [], {})
+
+
+def outputs(image: str, mutable: object) -> dict:
+    registry, image_name = image.split("/", 1)
+    return {"registry": registry, "image_name": image_name, "region": "KR", "tag_mutability_enabled": mutable}
+
+
+def test_stack_policy_checks_registered_ncr_images_by_their_output():
+    # given registered NcrImage resources (mutable, immutable, unknown in preview) and another type
+    resources = [
+        ncr_image("api", outputs("prod/team/api", True)),
+        ncr_image("web", outputs("prod/team/web", False)),
+        ncr_image("next", outputs("prod/team/next", UNKNOWN_BOOLEAN_VALUE)),
+        ncr_image("other", outputs("prod/team/x", True), type_="aws:ecr/repository:Repository"),
+    ]
+    found: list[tuple[str, str | None]] = []
+
+    # when the stack policy validates the stack
+    registered_images_policy().validate(StackValidationArgs(resources, {}), lambda m, urn=None: found.append((m, urn)))
+
+    # then only the mutable NcrImage is reported, against its own URN
+    assert found == [("NcrImage 'api': NCR image prod/team/api (region KR) allows mutable tags. "
+                      "Turn on tag immutability for the repository, or exempt it with allowedImages.",
+                      resources[0].urn)]
+
+
+def test_stack_policy_honours_allowed_images():
+    # given the mutable NcrImage exempted
+    resources = [ncr_image("api", outputs("prod/team/api", True))]
+    found: list[str] = []
+
+    # when validated
+    registered_images_policy().validate(StackValidationArgs(resources, {"allowedImages": ["prod/team/*"]}),
+                                        lambda m, urn=None: found.append(m))
+
+    # then nothing is reported
+    assert found == []
+
+
+# --- (b) the pack, served for real ---
+
+# `python -m pulumi.policy` requires the engine's address as its first argument, but neither it
+# nor pulumi_policy ever dials it: this pack never logs through the engine.
+UNUSED_ENGINE_ADDRESS = "127.0.0.1:1"
+PORT_TIMEOUT = 20.0
+
+
+@pytest.fixture(scope="module")
+def pack_emulator():
+    """One emulator for the pack process, whose credentials it gets through the environment."""
+    with NcrEmulator() as emu:
+        yield emu
+
+
+def _pack_environment(emu: NcrEmulator, home: Path) -> dict[str, str]:
+    """The environment the engine gives a policy pack (constructEnv), plus the user's NCP keys."""
+    env = {k: v for k, v in os.environ.items() if k not in NCP_ENV_VARS and not k.startswith("PULUMI_")}
+    env.update({
+        "HOME": str(home),
+        "PULUMI_CONFIG": "{}",
+        "PULUMI_PROJECT": "shop",
+        "PULUMI_STACK": "dev",
+        "PULUMI_ORGANIZATION": "organization",
+        "PULUMI_DRY_RUN": "true",
+        "NCLOUD_ACCESS_KEY": emu.access_key,
+        "NCLOUD_SECRET_KEY": emu.secret_key,
+    })
+    return env
+
+
+def _read_port(proc: subprocess.Popen, stderr_path: Path) -> int:
+    """The first stdout line of a plugin is its port, as the engine reads it."""
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + PORT_TIMEOUT
+    while time.monotonic() < deadline:
+        if selector.select(timeout=0.2):
+            line = proc.stdout.readline().strip()
+            if line:
+                return int(line)
+        if proc.poll() is not None:
+            break
+    raise AssertionError(f"policy pack printed no port; stderr:\n{stderr_path.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def pack(pack_emulator, tmp_path_factory):
+    """`examples/policy-pack` started as `pulumi-analyzer-policy-python` starts it, and a stub to drive it."""
+    home = tmp_path_factory.mktemp("pack-home")
+    stderr_path = home / "stderr.txt"
+    with open(stderr_path, "wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi.policy", UNUSED_ENGINE_ADDRESS, "."],
+            cwd=PACK_DIR, env=_pack_environment(pack_emulator, home),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
+    try:
+        port = _read_port(proc, stderr_path)
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        grpc.channel_ready_future(channel).result(timeout=10)
+        yield analyzer_pb2_grpc.AnalyzerStub(channel)
+        channel.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def configure(stub, emu: NcrEmulator, **properties: object) -> None:
+    """Configure every policy as the engine does: each with its level, the main one with its properties."""
+    main = analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY)
+    main.properties.update({"endpoint": emu.url, **properties})
+    stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
+        MUTABLE_TAGS_POLICY: main,
+        UNCHECKED_IMAGES_POLICY: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.ADVISORY),
+        REGISTERED_IMAGES_POLICY: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY),
+    }))
+
+
+def analyze(stub, type_: str, props: dict, name: str = "shop") -> list[analyzer_pb2.AnalyzeDiagnostic]:
+    urn = f"urn:pulumi:dev::shop::{type_}::{name}"
+    request = analyzer_pb2.AnalyzeRequest(type=type_, name=name, urn=urn, properties=wire(props))
+    return list(stub.Analyze(request, timeout=30).diagnostics)
+
+
+def summary(diagnostics) -> list[tuple[str, int]]:
+    return [(d.policyName, d.enforcementLevel) for d in diagnostics]
+
+
+def test_pack_describes_its_policies_and_config_schema(pack):
+    # when the engine asks the pack what it is
+    info = pack.GetAnalyzerInfo(empty_pb2.Empty(), timeout=10)
+
+    # then it names its policies, their enforcement levels and the main policy's config schema
+    assert info.name == "ncr-policies" and info.supportsConfig
+    policies = {p.name: p for p in info.policies}
+    assert {name: p.enforcementLevel for name, p in policies.items()} == {
+        MUTABLE_TAGS_POLICY: analyzer_pb2.MANDATORY,
+        UNCHECKED_IMAGES_POLICY: analyzer_pb2.ADVISORY,
+        REGISTERED_IMAGES_POLICY: analyzer_pb2.MANDATORY,
+    }
+    main = policies[MUTABLE_TAGS_POLICY]
+    assert main.description == "Prohibits deploying NCR images whose repository allows mutable tags"
+    assert main.policy_type == analyzer_pb2.POLICY_TYPE_RESOURCE
+    assert policies[REGISTERED_IMAGES_POLICY].policy_type == analyzer_pb2.POLICY_TYPE_STACK
+    schema = json_format.MessageToDict(main.configSchema.properties)
+    assert set(schema) == {"allowedImages", "region", "endpoint", "failOpen"}
+    assert schema["allowedImages"]["type"] == "array" and schema["allowedImages"]["items"] == {"type": "string"}
+    assert schema["failOpen"] == {**schema["failOpen"], "type": "boolean", "default": False}
+    assert "only registered resources" in policies[REGISTERED_IMAGES_POLICY].description
+
+
+def test_pack_judges_a_deployment_and_a_docker_container(pack, pack_emulator):
+    # given the pack configured with the emulator's endpoint
+    configure(pack, pack_emulator)
+
+    # when the engine sends a Deployment and a Docker container, each with a mutable and an immutable image
+    deployment_mutable = analyze(pack, DEPLOYMENT, deployment(MUTABLE), "mutable")
+    deployment_immutable = analyze(pack, DEPLOYMENT, deployment(IMMUTABLE), "immutable")
+    container_mutable = analyze(pack, CONTAINER, docker_container(MUTABLE), "mutable")
+    container_immutable = analyze(pack, CONTAINER, docker_container(IMMUTABLE), "immutable")
+
+    # then only the mutable images are mandatory violations, naming image and property path
+    assert summary(deployment_mutable) == [(MUTABLE_TAGS_POLICY, analyzer_pb2.MANDATORY)]
+    assert "NCR image prod/team/api (region KR) allows mutable tags" in deployment_mutable[0].message
+    assert f"at {CONTAINER_PATH.format(0)}" in deployment_mutable[0].message
+    assert summary(container_mutable) == [(MUTABLE_TAGS_POLICY, analyzer_pb2.MANDATORY)]
+    assert f"'{MUTABLE}' at image " in container_mutable[0].message
+    assert deployment_immutable == [] and container_immutable == []
+
+
+def test_pack_honours_the_allow_list(pack, pack_emulator):
+    # given the mutable image exempted in the policy config
+    configure(pack, pack_emulator, allowedImages=["prod/team/a*"])
+
+    # when a Deployment runs it
+    diagnostics = analyze(pack, DEPLOYMENT, deployment(MUTABLE), "allowed")
+
+    # then nothing is reported
+    assert diagnostics == []
+
+
+def test_pack_fails_closed_when_ncr_fails(pack, pack_emulator):
+    # given an image not looked up yet, and NCR answering 500 to every attempt of the client's default retry
+    pack_emulator.add_image("prod", "faults/closed", tag_mutability_enabled=False)
+    for _ in range(4):
+        pack_emulator.enqueue(status=500)
+    configure(pack, pack_emulator)
+
+    # when a Deployment runs it
+    diagnostics = analyze(pack, DEPLOYMENT, deployment("prod.kr.ncr.ntruss.com/faults/closed:1"), "closed")
+
+    # then it is a mandatory violation saying why
+    assert summary(diagnostics) == [(MUTABLE_TAGS_POLICY, analyzer_pb2.MANDATORY)]
+    assert "Could not check NCR image prod/faults/closed (region KR)" in diagnostics[0].message
+    assert "HTTP 500" in diagnostics[0].message and "after 4 attempt(s)" in diagnostics[0].message
+    assert pack_emulator.pending == 0
+
+
+def test_pack_fails_open_with_an_advisory(pack, pack_emulator):
+    # given an image not looked up yet, NCR dropping every connection, and failOpen true
+    pack_emulator.add_image("prod", "faults/open", tag_mutability_enabled=False)
+    for _ in range(4):
+        pack_emulator.enqueue_fault("drop")
+    configure(pack, pack_emulator, failOpen=True)
+
+    # when a Docker container runs it
+    diagnostics = analyze(pack, CONTAINER, docker_container("prod.kr.ncr.ntruss.com/faults/open:1"), "open")
+
+    # then only an advisory diagnostic says the image went unchecked, and why
+    assert summary(diagnostics) == [(UNCHECKED_IMAGES_POLICY, analyzer_pb2.ADVISORY)]
+    assert "Could not check NCR image prod/faults/open (region KR) at image: Could not reach NCR" in diagnostics[0].message
+    assert diagnostics[0].message.endswith("Not blocking: failOpen is true.")
+    assert pack_emulator.pending == 0
+
+
+def test_pack_skips_unknown_values_silently(pack, pack_emulator):
+    # given a preview in which the container's image is not known yet
+    configure(pack, pack_emulator)
+
+    # when the engine sends it
+    diagnostics = analyze(pack, DEPLOYMENT, deployment(UNKNOWN_STRING_VALUE), "preview")
+
+    # then there is no diagnostic at all (not even pulumi_policy's "can't run policy during preview")
+    assert diagnostics == []
+
+
+def test_pack_stack_policy_reports_a_registered_mutable_ncr_image(pack, pack_emulator):
+    # given a stack with a registered NcrImage whose repository allows mutable tags, and an immutable one
+    configure(pack, pack_emulator)
+    resources = [
+        analyzer_pb2.AnalyzerResource(type=NCR_IMAGE_TYPE, name=name, urn=f"urn:pulumi:dev::shop::{NCR_IMAGE_TYPE}::{name}",
+                                      properties=wire(outputs(image, mutable)))
+        for name, image, mutable in (("api", "prod/team/api", True), ("web", "prod/team/web", False))
+    ]
+
+    # when the engine analyzes the stack
+    diagnostics = list(pack.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources), timeout=30).diagnostics)
+
+    # then the mutable one is a mandatory violation against its own URN
+    assert summary(diagnostics) == [(REGISTERED_IMAGES_POLICY, analyzer_pb2.MANDATORY)]
+    assert diagnostics[0].urn == resources[0].urn
+    assert "prod/team/api" in diagnostics[0].message
