@@ -1,0 +1,80 @@
+"""The `ncr-image` command: `get`, `check`, `demo` and `emulator`, one module each.
+
+Importing this package costs argparse and nothing more; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from . import check, demo, emulator, get
+from .common import (
+    EXIT_INTERRUPTED,
+    EXIT_UNANSWERED,
+    EXIT_USAGE,
+    PROG,
+    Unanswered,
+    UsageError,
+    add_verbose_option,
+    error_line,
+    setup_logging,
+)
+
+__all__ = ["main", "build_parser"]
+
+DESCRIPTION = "Read NAVER Cloud Container Registry (NCR) image details; gate pipelines on them."
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process killed by SIGPIPE
+EPILOG = """\
+start with:  ncr-image demo
+credentials: NCLOUD_ACCESS_KEY / NCLOUD_SECRET_KEY, or ~/.ncloud/configure ([DEFAULT] or NCLOUD_PROFILE)
+exit codes:  0 ok, 1 check found a violation, 2 bad usage (nothing sent), 3 no answer (see each command's --help)"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; each subcommand module adds its own parser."""
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    add_verbose_option(parser, top_level=True)
+    common = argparse.ArgumentParser(add_help=False)
+    add_verbose_option(common)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (get, check, demo, emulator):
+        module.add_parser(subparsers, [common])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `ncr-image`; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version and argparse's own usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    setup_logging(args.verbose)
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        for message in exc.messages:
+            error_line(message)
+        return EXIT_USAGE
+    except Unanswered as exc:
+        error_line(exc)
+        return EXIT_UNANSWERED
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader (`| head`) went away: say nothing more, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except Exception as exc:
+        from ..errors import NcrError
+
+        if isinstance(exc, NcrError):  # an error sentence we did not expect here is still a sentence
+            error_line(exc)
+            return EXIT_UNANSWERED
+        raise

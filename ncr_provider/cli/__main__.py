@@ -1,0 +1,7 @@
+"""`python -m ncr_provider.cli`, the same as the `ncr-image` script."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,131 @@
+"""`ncr-image check`: the pipeline gate. Looks up every named NCR image once, concurrently, and judges it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import (
+    EXIT_OK,
+    EXIT_UNANSWERED,
+    EXIT_USAGE,
+    EXIT_VIOLATION,
+    OUTPUT_FORMATS,
+    UsageError,
+    add_ncp_options,
+    positive_int,
+)
+
+DESCRIPTION = """\
+Check that NCR images exist (and, with --require-immutable, that their repositories refuse
+to overwrite a pushed tag). Each REF is `registry/image` (the image may contain '/') or a Docker
+reference to an NCR endpoint: `<registry>.<kr|sg|jp>.ncr.ntruss.com/<image>[:tag|@digest]`
+(region from the host) or `<registry>.ncr.gov-ntruss.com/<image>` (site gov). Tags and digests
+are accepted and ignored: NCR decides tag mutability per image. Every name is checked before
+anything is sent; each distinct image is looked up once."""
+
+EPILOG = f"""\
+exit codes:
+  {EXIT_OK}  every image passed
+  {EXIT_VIOLATION}  at least one violation: an image that does not exist, or (with --require-immutable)
+     an image whose tags are mutable
+  {EXIT_USAGE}  bad usage: a rejected name, a reference to a non-NCR registry host, an unreadable
+     --from-file/--from-stack, a bad option value; nothing was sent
+  {EXIT_UNANSWERED}  no violation, but at least one image could not be checked: credentials missing or
+     rejected, network, throttling after retries, or (with --require-immutable) NCR not
+     reporting the image's tag mutability
+
+output formats:
+  table   (default) a row per image, the reason for each failure, the totals
+  json    one document: images[] with ref, image, site, region, verdict, reason, references,
+          details or error; and summary {{images, references, passed, violations, errors, exit_code}}
+  github  GitHub Actions ::error / ::warning annotations (on the line of --from-file), a summary line
+
+A progress line goes to stderr when stderr is a terminal and the run takes over a second.
+Credentials: NCLOUD_ACCESS_KEY and NCLOUD_SECRET_KEY, or ~/.ncloud/configure."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "check", parents=parents, help="gate a pipeline on NCR images: exist, and immutable tags if required",
+        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("refs", nargs="*", metavar="REF", help="registry/image or an NCR Docker reference")
+    parser.add_argument("--require-immutable", action="store_true",
+                        help="an image whose repository allows overwriting tags is a violation")
+    parser.add_argument("--from-file", metavar="FILE", action="append", default=[],
+                        help="read one REF a line ('-' for stdin; blank lines and # comments skipped); repeatable")
+    parser.add_argument("--from-stack", metavar="FILE", action="append", default=[],
+                        help="check every NCR image in `pulumi stack export` output (NcrImage resources and "
+                             "references in any resource's inputs or outputs); repeatable")
+    parser.add_argument("--concurrency", type=positive_int, default=8, metavar="N",
+                        help="lookups in flight at once, over one keep-alive pool per region (default 8)")
+    parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table", help="output format (default table)")
+    add_ncp_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Parse every source, then look each distinct image up once, judge, report; returns the exit code."""
+    from .common import require_credentials, resolve
+
+    targets = gather_targets(args)
+    settings = resolve(args)
+
+    from ..lookup import ImageLookup
+    from .output import render_check
+    from .progress import Progress
+    from .verdict import Summary, judge
+
+    with ImageLookup(settings, concurrency=args.concurrency) as lookup:
+        keys = [lookup.key_for(t.ref) for t in targets]
+        check_places(targets, keys)
+        if targets:
+            require_credentials(settings)
+        by_key: dict = {}
+        for target, key in zip(targets, keys, strict=True):
+            by_key.setdefault(key, []).append(target)
+        with Progress(len(by_key), sys.stderr) as progress:
+            results = lookup.lookup_many((t.ref for t in targets), on_done=progress.done)
+    outcomes = [judge(key, by_key[key], result, args.require_immutable) for key, result in results.items()]
+    summary = Summary.of(outcomes)
+    print(render_check(args.output, outcomes, summary, args.require_immutable), file=sys.stdout)
+    return summary.exit_code
+
+
+def gather_targets(args: argparse.Namespace):
+    """Every Target from REFs, files and stacks; all rejected names reported at once, before anything is sent."""
+    from .stack_export import from_stack_file
+    from .targets import from_arguments, from_file
+
+    if not (args.refs or args.from_file or args.from_stack):
+        raise UsageError("nothing to check: give REFs, --from-file or --from-stack")
+    if args.from_file.count("-") > 1:
+        raise UsageError("--from-file - (stdin) can be given only once")
+    targets, problems = from_arguments(args.refs)
+    for path in args.from_file:
+        found, bad = from_file(path, sys.stdin)
+        targets += found
+        problems += bad
+    for path in args.from_stack:
+        found, bad = from_stack_file(path)
+        targets += found
+        problems += bad
+    if problems:
+        raise UsageError(*problems)
+    return targets
+
+
+def check_places(targets, keys) -> None:
+    """Every image's site and region must exist (an NcrImage in a stack may carry any text)."""
+    from ..config import SITES
+
+    problems = []
+    for target, key in zip(targets, keys, strict=True):
+        site = SITES.get(key.site)
+        if site is None:
+            problems.append(f"{target.origin}: unknown site {key.site!r} for {target.text}: valid sites are {', '.join(SITES)}")
+        elif key.region not in site.prefixes:
+            problems.append(f"{target.origin}: unknown region {key.region!r} for {target.text} on site {key.site}: "
+                            f"valid regions are {', '.join(site.prefixes)}")
+    if problems:
+        raise UsageError(*problems)

@@ -1,0 +1,123 @@
+"""What every subcommand shares: exit codes, the NCP options, settings, logging and error lines.
+
+Only the standard library at import time: `ncr-image --version` must start faster than `import requests`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+PROG = "ncr-image"
+
+EXIT_OK = 0
+EXIT_VIOLATION = 1
+EXIT_USAGE = 2
+EXIT_UNANSWERED = 3
+EXIT_INTERRUPTED = 130
+
+OUTPUT_FORMATS = ("table", "json", "github")
+
+
+class UsageError(Exception):
+    """The command line (or a reference it names) cannot be used; nothing was sent. Exit 2.
+
+    Carries one sentence per problem, so a file with three bad lines reports all three at once.
+    """
+
+    def __init__(self, *messages: str):
+        super().__init__(*messages)
+        self.messages = messages
+
+
+class Unanswered(Exception):
+    """No answer could be had: missing or rejected credentials, settings, network. Exit 3."""
+
+
+def add_ncp_options(parser: argparse.ArgumentParser) -> None:
+    """--region --site --endpoint --profile: explicit settings, above environment and profile file."""
+    group = parser.add_argument_group("NCP settings (override NCLOUD_* variables and ~/.ncloud/configure)")
+    group.add_argument("--region", metavar="R",
+                       help="KR, SGN or JPN (site public), KR or KRS (site gov); default NCLOUD_REGION or KR. "
+                            "A Docker reference's host picks its own region.")
+    group.add_argument("--site", metavar="SITE", help="public or gov; default NCLOUD_SITE or public")
+    group.add_argument("--endpoint", metavar="URL",
+                       help="scheme://host[:port] replacing the NCR API host (https, or http for loopback); "
+                            "default NCR_ENDPOINT")
+    group.add_argument("--profile", metavar="NAME", help="section of ~/.ncloud/configure; default NCLOUD_PROFILE or DEFAULT")
+
+
+def add_verbose_option(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
+    # SUPPRESS in subcommands, so `ncr-image -v check` is not reset by the subparser's default.
+    parser.add_argument("-v", "--verbose", action="store_true", default=False if top_level else argparse.SUPPRESS,
+                        help="log every request (keys masked) to stderr")
+
+
+def setup_logging(verbose: bool) -> None:
+    """Warnings always reach stderr; -v adds ncr_provider's DEBUG lines (which never carry a key)."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format=f"{PROG}: %(levelname)s %(name)s: %(message)s")
+    if verbose:
+        logging.getLogger("ncr_provider").setLevel(logging.DEBUG)
+
+
+def resolve(args: argparse.Namespace) -> Settings:
+    """Settings from the explicit options, then environment, then profile file.
+
+    A bad option value is a usage error (2); a bad or missing value from the environment or the
+    profile file means no answer can be had (3).
+    """
+    from ..config import SITES, resolve_settings, validate_endpoint, validate_region, validate_site
+    from ..errors import ConfigurationError
+
+    explicit = {name: getattr(args, name, None) for name in ("region", "site", "endpoint", "profile")}
+    try:
+        if explicit["site"]:
+            validate_site(explicit["site"])
+        if explicit["endpoint"]:
+            validate_endpoint(explicit["endpoint"])
+        if explicit["region"] and explicit["site"]:
+            validate_region(explicit["region"], explicit["site"])
+        elif explicit["region"]:
+            # The site may still come from the environment: here reject only a region no site has.
+            if not any(explicit["region"].strip().upper() in site.prefixes for site in SITES.values()):
+                validate_region(explicit["region"], "public")
+    except ConfigurationError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        return resolve_settings({k: v for k, v in explicit.items() if v})
+    except ConfigurationError as exc:
+        raise Unanswered(str(exc)) from None
+
+
+def require_credentials(settings: Settings) -> None:
+    """Fail before any lookup when no keys were found, with the sentence naming every place searched."""
+    from ..errors import ConfigurationError
+
+    try:
+        settings.credentials()
+    except ConfigurationError as exc:
+        raise Unanswered(str(exc)) from None
+
+
+def error_line(message: object, stream: IO[str] | None = None) -> None:
+    """`ncr-image: error: <sentence>` on one line (an API message could carry a newline)."""
+    text = " ".join(str(message).split())
+    print(f"{PROG}: error: {text}", file=stream or sys.stderr)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value

@@ -1,0 +1,175 @@
+"""The output formats: `table` for people, `json` for programs, `github` for GitHub Actions annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .verdict import ERROR, PASS, VIOLATION, Outcome, Summary
+
+if TYPE_CHECKING:
+    from ..lookup import LookupKey
+    from ..model import ImageDetails
+
+JSON_VERSION = 1
+RESULT_LABEL = {PASS: "PASS", VIOLATION: "FAIL", ERROR: "ERROR"}
+
+
+# -- shared cells ---------------------------------------------------------------------------------
+
+def region_label(key: LookupKey) -> str:
+    """`KR` on the public site, `gov/KRS` on another site."""
+    return key.region if key.site == "public" else f"{key.site}/{key.region}"
+
+
+def tags_cell(details: ImageDetails | None) -> str:
+    if details is None:
+        return "-"
+    return {True: "mutable", False: "immutable"}.get(details.tag_mutability_enabled, "unknown")
+
+
+def cell(value: Any) -> str:
+    """A value as one line of plain text: API text could carry newlines or terminal escape sequences."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "".join(c if c.isprintable() else " " for c in str(value))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Left-aligned columns two spaces apart, no trailing blanks."""
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    lines = [headers, *cells]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in lines)
+
+
+# -- get ----------------------------------------------------------------------------------------
+
+def details_table(key: LookupKey, details: ImageDetails) -> str:
+    """One image as `field  value` lines."""
+    rows = [("image", key.image), ("region", region_label(key))]
+    rows += [(name, cell(value)) for name, value in details.to_dict().items()]
+    return table(("FIELD", "VALUE"), rows)
+
+
+def details_json(details: ImageDetails) -> str:
+    return json.dumps(details.to_dict(), indent=2)
+
+
+# -- check --------------------------------------------------------------------------------------
+
+def render_check(fmt: str, outcomes: list[Outcome], summary: Summary, require_immutable: bool) -> str:
+    """The check report in one of OUTPUT_FORMATS."""
+    if fmt == "json":
+        return check_json(outcomes, summary, require_immutable)
+    if fmt == "github":
+        return check_github(outcomes, summary)
+    return check_table(outcomes, summary)
+
+
+def check_table(outcomes: list[Outcome], summary: Summary) -> str:
+    """A row per image, then the full sentence and the referencing places for each failure, then the totals."""
+    if not outcomes:
+        return "No NCR images to check.\n" + summary.sentence()
+    rows = []
+    for o in outcomes:
+        d = o.details
+        rows.append((o.key.image, region_label(o.key), tags_cell(d), cell(d and d.pull_count),
+                     cell(d and d.last_updated_at), f"{RESULT_LABEL[o.verdict]:<5} {o.reason}"))
+    parts = [table(("IMAGE", "REGION", "TAGS", "PULLS", "LAST UPDATED", "RESULT"), rows)]
+    failed = [o for o in outcomes if o.verdict != PASS]
+    if failed:
+        parts.append("")
+        for o in failed:
+            parts.append(f"{RESULT_LABEL[o.verdict]} {o.message}")
+            parts.append(f"      named by: {'; '.join(t.origin if t.origin != 'argument' else t.text for t in o.targets)}")
+    parts += ["", summary.sentence()]
+    return "\n".join(parts)
+
+
+def check_document(outcomes: list[Outcome], summary: Summary, require_immutable: bool) -> dict[str, Any]:
+    """The `--output json` document: every image with its details or its error, and a summary."""
+    return {
+        "version": JSON_VERSION,
+        "require_immutable": require_immutable,
+        "images": [outcome_dict(o) for o in outcomes],
+        "summary": summary.to_dict(),
+    }
+
+
+def outcome_dict(o: Outcome) -> dict[str, Any]:
+    error = o.error
+    return {
+        "ref": o.targets[0].text,
+        "image": o.key.image,
+        "registry": o.key.registry,
+        "image_name": o.key.image_name,
+        "site": o.key.site,
+        "region": o.key.region,
+        "verdict": o.verdict,
+        "reason": o.reason,
+        "references": [{"ref": t.text, "origin": t.origin, "tag": t.ref.tag, "digest": t.ref.digest} for t in o.targets],
+        "details": o.details.to_dict() if o.details is not None else None,
+        "error": None if error is None else {
+            "type": type(error).__name__,
+            "message": str(error),
+            "status": getattr(error, "status", None),
+            "error_code": getattr(error, "error_code", None),
+        },
+    }
+
+
+def check_json(outcomes: list[Outcome], summary: Summary, require_immutable: bool) -> str:
+    return json.dumps(check_document(outcomes, summary, require_immutable), indent=2)
+
+
+def check_github(outcomes: list[Outcome], summary: Summary) -> str:
+    """`::error` for violations and unchecked images, `::warning` for advisories, a plain line per pass, the totals."""
+    lines = []
+    for o in outcomes:
+        where = _file_properties(o)
+        named_by = "; ".join(t.origin if t.origin != "argument" else t.text for t in o.targets)
+        if o.verdict == VIOLATION:
+            lines.append(annotation("error", f"NCR image violation: {o.key.image}",
+                                    f"{_sentence(o.message)} Named by: {named_by}", where))
+        elif o.verdict == ERROR:
+            lines.append(annotation("error", f"NCR image not checked: {o.key.image}",
+                                    f"{_sentence(o.message)} Named by: {named_by}", where))
+        elif o.advisory:
+            lines.append(annotation("warning", f"NCR image has mutable tags: {o.key.image}",
+                                    f"{o.key.image} ({o.key.region}): {o.advisory}. Named by: {named_by}", where))
+            lines.append(f"ok {o.key.image} ({region_label(o.key)}): {o.reason}")
+        else:
+            lines.append(f"ok {o.key.image} ({region_label(o.key)}): {o.reason}")
+    lines.append(f"ncr-image check: {summary.sentence()}")
+    return "\n".join(lines)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith(".") else text + "."
+
+
+def _file_properties(o: Outcome) -> dict[str, str]:
+    """file= and line= of the first reference read from a file, so the annotation lands on that line."""
+    for t in o.targets:
+        if t.file and t.line:
+            return {"file": t.file, "line": str(t.line)}
+    return {}
+
+
+def annotation(level: str, title: str, message: str, properties: dict[str, str] | None = None) -> str:
+    """One GitHub Actions workflow command, escaped as the runner expects."""
+    props = {"title": title, **(properties or {})}
+    rendered = ",".join(f"{k}={_escape_property(v)}" for k, v in props.items())
+    return f"::{level} {rendered}::{_escape_data(message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

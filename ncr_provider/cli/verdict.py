@@ -1,0 +1,114 @@
+"""The gate's judgement of one looked-up image: pass, violation or error, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ImageNotFoundError, NcrApiError, NcrError
+from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_VIOLATION
+
+if TYPE_CHECKING:
+    from ..lookup import LookupKey
+    from ..model import ImageDetails
+    from .targets import Target
+
+PASS, VIOLATION, ERROR = "pass", "violation", "error"
+
+
+@dataclass
+class Outcome:
+    """One distinct image: every reference that named it, NCR's answer and the verdict."""
+
+    key: LookupKey
+    targets: list[Target]
+    result: ImageDetails | NcrError
+    verdict: str
+    reason: str
+    """A few words for a table cell: `tags are mutable`, `not found`, `could not be checked`."""
+    advisory: str | None = None
+    """Worth a warning without failing, e.g. mutable tags when immutability is not required."""
+
+    @property
+    def details(self) -> ImageDetails | None:
+        return None if isinstance(self.result, NcrError) else self.result
+
+    @property
+    def error(self) -> NcrError | None:
+        return self.result if isinstance(self.result, NcrError) else None
+
+    @property
+    def message(self) -> str:
+        """The full sentence for a person: the error's own, or the verdict's."""
+        if self.error is not None:
+            return " ".join(str(self.error).split())
+        return f"{self.key.image} ({self.key.region}): {self.reason}"
+
+
+def judge(key: LookupKey, targets: list[Target], result: ImageDetails | NcrError, require_immutable: bool) -> Outcome:
+    """A missing image always violates; mutable tags violate only when immutability is required."""
+    if isinstance(result, ImageNotFoundError):
+        return Outcome(key, targets, result, VIOLATION, "image not found")
+    if isinstance(result, NcrError):
+        return Outcome(key, targets, result, ERROR, f"could not be checked ({short_error(result)})")
+    mutable = result.tag_mutability_enabled
+    if mutable is None:
+        if require_immutable:
+            # NCR did not say: neither a pass nor proof of a violation.
+            return Outcome(key, targets, result, ERROR, "NCR did not report tag mutability")
+        return Outcome(key, targets, result, PASS, "exists")
+    if mutable:
+        if require_immutable:
+            return Outcome(key, targets, result, VIOLATION, "tags are mutable: a pushed tag can be overwritten")
+        return Outcome(key, targets, result, PASS, "exists; tags are mutable",
+                       advisory="tags are mutable: a pushed tag can be overwritten")
+    return Outcome(key, targets, result, PASS, "tags are immutable" if require_immutable else "exists; tags are immutable")
+
+
+def short_error(error: NcrError) -> str:
+    """A cell-sized name for an error: `HTTP 401`, `network`, `invalid response`."""
+    if isinstance(error, NcrApiError):
+        return f"HTTP {error.status}"
+    name = type(error).__name__
+    return {"TransportError": "network", "InvalidResponseError": "invalid response",
+            "ConfigurationError": "configuration"}.get(name, name)
+
+
+@dataclass
+class Summary:
+    """Counts over every outcome, and the exit code they add up to."""
+
+    images: int = 0
+    passed: int = 0
+    violations: int = 0
+    errors: int = 0
+    references: int = 0
+
+    @classmethod
+    def of(cls, outcomes: list[Outcome]) -> Summary:
+        return cls(
+            images=len(outcomes),
+            passed=sum(o.verdict == PASS for o in outcomes),
+            violations=sum(o.verdict == VIOLATION for o in outcomes),
+            errors=sum(o.verdict == ERROR for o in outcomes),
+            references=sum(len(o.targets) for o in outcomes),
+        )
+
+    @property
+    def exit_code(self) -> int:
+        """1 on any violation; else 3 if any image could not be checked; else 0."""
+        if self.violations:
+            return EXIT_VIOLATION
+        if self.errors:
+            return EXIT_UNANSWERED
+        return EXIT_OK
+
+    def sentence(self) -> str:
+        """`3 images checked: 1 passed, 1 violation, 1 could not be checked.`"""
+        plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"
+        return (f"{plural(self.images, 'image')} checked: {self.passed} passed, {plural(self.violations, 'violation')}, "
+                f"{self.errors} could not be checked.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"images": self.images, "references": self.references, "passed": self.passed,
+                "violations": self.violations, "errors": self.errors, "exit_code": self.exit_code}
