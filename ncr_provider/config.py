@@ -117,10 +117,12 @@ class Settings:
                 f"secret_key={'<set>' if self.secret_key else '<none>'})")
 
 
-def describe_places(name: str, profile: str = PROFILE_SECTION, profile_file: str | None = None) -> str:
-    """Human text for where a setting is looked up."""
+def describe_places(name: str, profile: str = PROFILE_SECTION, profile_file: str | None = None,
+                    with_pulumi: bool = True) -> str:
+    """Human text for where a setting is looked up (Pulumi config only where there is one)."""
     s = SETTINGS_BY_NAME[name]
-    places = [f"Pulumi config {s.pulumi_key}", "environment " + " or ".join(s.env_vars)]
+    places = [f"Pulumi config {s.pulumi_key}"] if with_pulumi else []
+    places.append("environment " + " or ".join(s.env_vars))
     if s.profile_key:
         path = profile_file or str(default_profile_file())
         places.append(f"profile file {path} [{profile}] {s.profile_key}")
@@ -133,7 +135,11 @@ def resolve_settings(
     environ: Mapping[str, str] | None = None,
     profile_file: str | os.PathLike | None = None,
 ) -> Settings:
-    """Resolve every setting by the one precedence; validate region, site, endpoint and keys."""
+    """Resolve every setting by the one precedence; validate region, site, endpoint and keys.
+
+    `stack_config` is None outside Pulumi (the CLI), so errors then do not point at Pulumi config.
+    """
+    with_pulumi = stack_config is not None
     explicit = explicit or {}
     stack_config = stack_config or {}
     environ = os.environ if environ is None else environ
@@ -177,7 +183,7 @@ def resolve_settings(
         access_key=values["access_key"],
         secret_key=values["secret_key"],
         profile_file=str(path),
-        searched={n: describe_places(n, profile or PROFILE_SECTION, str(path))
+        searched={n: describe_places(n, profile or PROFILE_SECTION, str(path), with_pulumi)
                   for n in ("access_key", "secret_key")},
     )
 

@@ -85,7 +85,7 @@ def test_default_profile_file_is_in_home(clean_ncp_env):
 
 
 def test_missing_credentials_name_every_place_looked(tmp_path):
-    settings = resolve_settings(None, None, {}, tmp_path / "configure")
+    settings = resolve_settings(None, {}, {}, tmp_path / "configure")
     with pytest.raises(ConfigurationError) as caught:
         settings.credentials()
     assert str(caught.value) == (
@@ -97,8 +97,15 @@ def test_missing_credentials_name_every_place_looked(tmp_path):
     )
 
 
+def test_outside_pulumi_missing_credentials_do_not_mention_pulumi_config(tmp_path):
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings(None, None, {}, tmp_path / "configure").credentials()
+    assert "Pulumi" not in str(caught.value)
+    assert "environment NCLOUD_ACCESS_KEY or NCLOUD_ACCESS_KEY_ID" in str(caught.value)
+
+
 def test_missing_secret_only_never_prints_the_access_key_or_anything_secret(tmp_path):
-    settings = resolve_settings({"access_key": "AK_VISIBLE_NOWHERE"}, None, {}, tmp_path / "none")
+    settings = resolve_settings({"access_key": "AK_VISIBLE_NOWHERE"}, {}, {}, tmp_path / "none")
     with pytest.raises(ConfigurationError) as caught:
         settings.credentials()
     assert str(caught.value).startswith("No NCP secret key found. Looked in: Pulumi config ncloud:secretKey")

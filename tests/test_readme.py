@@ -1,0 +1,52 @@
+"""The README is the front door: its commands and its configuration table stay true."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ncr_provider.config import SETTINGS, SITES
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def quickstart_commands() -> list[str]:
+    block = README.split("## Quickstart", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    return [line.strip() for line in block.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def test_quickstart_is_two_commands_demo_then_tests():
+    demo, tests = quickstart_commands()
+    assert demo.endswith("ncr-image demo")
+    assert tests.endswith("pytest")
+
+
+def test_ci_runs_the_readme_test_command():
+    _, tests = quickstart_commands()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert tests in ci.splitlines()
+
+
+def test_configuration_table_matches_the_settings_table():
+    rows = {}
+    for line in README.split("## Configuration reference", 1)[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[1].startswith("`"):
+            rows[cells[0].replace(" ", "_")] = cells
+    assert set(rows) == {s.name for s in SETTINGS}
+    for setting in SETTINGS:
+        _, pulumi_key, env, profile_key, default = rows[setting.name]
+        assert pulumi_key.startswith(f"`{setting.pulumi_key}`")
+        assert re.findall(r"`(\w+)`", env) == list(setting.env_vars)
+        if setting.profile_key:
+            assert profile_key == f"`{setting.profile_key}`"
+        if setting.default:
+            assert default == f"`{setting.default}`"
+
+
+def test_sites_table_matches_the_sites():
+    for site in SITES.values():
+        assert f"`{site.host}`" in README
+        for region, prefix in site.prefixes.items():
+            assert f"`{region}` `{prefix}`" in README
