@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import random
 import re
 import threading
@@ -124,6 +125,11 @@ class NcrClient:
         access, secret = settings.credentials()
         self._auth = NcpSignatureAuth(access, secret, clock=self._now_ms)
         self._session = requests.Session()
+        # The environment (proxies, CA bundle) is read once here, not on every request: requests'
+        # per-request lookup walks os.environ twice and was a quarter of a GET's CPU time.
+        self._session.trust_env = False
+        self._session.proxies = environment_proxies(settings.host)
+        self._session.verify = ca_bundle()
         # pool_block keeps the number of open connections at max_connections, however many threads share us.
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max_connections, pool_block=True, max_retries=0)
         self._session.mount("https://", adapter)
@@ -332,6 +338,16 @@ class NcrClient:
         if status >= 500:
             return ServerError(**fields)
         return NcrApiError(**fields)
+
+
+def environment_proxies(host: str) -> dict[str, str]:
+    """The proxies the environment sets for this host (HTTPS_PROXY, NO_PROXY, ...), as requests would use them."""
+    return dict(requests.utils.get_environ_proxies(host))
+
+
+def ca_bundle() -> str | bool:
+    """The CA bundle requests would take from the environment, or True for the default store."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
 def _api_fields(error: NcrApiError) -> dict[str, Any]:
