@@ -1,0 +1,321 @@
+"""Level 1: the NcrImageProvider object itself, against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import base64
+import pickle
+import threading
+import traceback
+
+import dill
+import pytest
+from conftest import FAST_RETRY
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from ncr_provider import NcrImageProvider
+from ncr_provider.emulator import NcrEmulator
+from ncr_provider.errors import AuthenticationError, ConfigurationError, ImageNotFoundError, InvalidNameError, ThrottledError
+from ncr_provider.provider import ReadOnlyError
+
+SEED_OUTPUTS = {
+    "registry": "ncpdocker",
+    "image_name": "ncpdocker",
+    "region": "KR",
+    "description": "ncp docker",
+    "full_description": "Naver Cloud Platform Docker",
+    "pull_count": 0,
+    "tag_mutability_enabled": True,
+    "last_updated": 1711928488000,
+    "last_updated_at": "2024-03-31T23:41:28Z",
+    "namespace": "ncpdocker",
+    "private_id": "",
+}
+
+
+class FastRetryProvider(NcrImageProvider):
+    """The provider with short retry waits, so throttling tests stay fast."""
+
+    client_options = {**NcrImageProvider.client_options, "retry": FAST_RETRY}
+
+
+def configured(stack_config: dict, cls: type[NcrImageProvider] = FastRetryProvider) -> NcrImageProvider:
+    """A provider configured as the provider server configures it: once, with the whole stack config."""
+    provider = cls()
+    provider.configure(ConfigureRequest(Config(raw_config=stack_config, project_name="p")))
+    return provider
+
+
+def emulator_config(emulator: NcrEmulator, **overrides: str) -> dict:
+    return {"ncloud:accessKey": emulator.access_key, "ncloud:secretKey": emulator.secret_key,
+            "ncr:endpoint": emulator.url, **overrides}
+
+
+@pytest.fixture
+def provider(emulator):
+    return configured(emulator_config(emulator))
+
+
+# -- read -----------------------------------------------------------------------------------
+
+
+def test_read_returns_every_output_of_the_seed_image(provider):
+    result = provider.read("ncpdocker/ncpdocker", {"registry": "ncpdocker", "image_name": "ncpdocker"})
+
+    assert result.id == "ncpdocker/ncpdocker"
+    assert result.outs == SEED_OUTPUTS
+    assert type(result.outs["pull_count"]) is int and type(result.outs["last_updated"]) is int
+
+
+def test_read_sends_an_image_name_with_slash_as_one_encoded_segment(provider, emulator):
+    result = provider.read("prod/team/web", {})
+
+    assert (result.outs["registry"], result.outs["image_name"]) == ("prod", "team/web")
+    assert result.outs["tag_mutability_enabled"] is False
+    assert result.outs["private_id"] == "k7x2p9q4m1"
+    assert [r.raw_path for r in emulator.requests] == ["/ncr/api/v2/repositories/prod/team%2Fweb"]
+
+
+def test_a_resource_region_overrides_the_stack_region(provider, emulator):
+    with pytest.raises(ImageNotFoundError):
+        provider.read("sgn-apps/shop/cart", {})  # the stack's region, KR, has no such registry
+
+    result = provider.read("sgn-apps/shop/cart", {"region": "sgn"})
+
+    assert result.outs["region"] == "SGN"
+    assert result.outs["description"] == "Cart service for the APAC shop"
+    assert emulator.requests[-1].raw_path == "/ncr/sgn-api/v2/repositories/sgn-apps/shop%2Fcart"
+
+
+def test_a_resource_endpoint_overrides_the_stack_endpoint(emulator):
+    # The stack points at a closed port: only the resource's own endpoint can answer.
+    provider = configured(emulator_config(emulator, **{"ncr:endpoint": "http://127.0.0.1:9"}))
+
+    result = provider.read("prod/hello/world", {"endpoint": emulator.url})
+
+    assert result.outs["description"] == "Hello world sample"
+    assert result.outs["endpoint"] == emulator.url
+
+
+def test_one_client_per_place_shared_by_concurrent_reads(provider, emulator):
+    emulator.latency = 0.02  # reads overlap, as on the provider server's 4 worker threads
+    results, errors = [], []
+
+    def read_one(image_id: str) -> None:
+        try:
+            results.append(provider.read(image_id, {}).outs["image_name"])
+        except Exception as exc:  # collected: an assert in a thread would go unseen
+            errors.append(exc)
+
+    ids = ["prod/team/web", "prod/team/api", "prod/hello/world", "ncpdocker/ncpdocker"] * 4
+    threads = [threading.Thread(target=read_one, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(results) == sorted(i.split("/", 1)[1] for i in ids)
+    assert 1 <= emulator.connections <= 4
+    assert provider.client_for(provider.settings_for()) is provider.client_for(provider.settings_for())
+    assert provider.client_for(provider.settings_for("SGN")) is not provider.client_for(provider.settings_for())
+
+
+# -- read failures: the exact sentence the user reads ----------------------------------------
+
+
+def test_missing_image_names_image_and_region(provider):
+    with pytest.raises(ImageNotFoundError) as caught:
+        provider.read("prod/nope", {})
+
+    assert str(caught.value) == "Image prod/nope not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)."
+
+
+def test_read_error_traceback_is_short_and_ends_with_the_sentence(provider):
+    with pytest.raises(ImageNotFoundError) as caught:
+        provider.read("prod/nope", {})
+
+    # The provider server sends exactly this text (traceback.format_exc) to the engine.
+    text = "".join(traceback.format_exception(caught.value))
+    assert text.splitlines()[-1] == (
+        "ncr_provider.errors.ImageNotFoundError: Image prod/nope not found in region KR "
+        "(HTTP 404 (NCP errorCode 300): Not Found).")
+    assert "client.py" not in text and "During handling" not in text
+
+
+def test_wrong_secret_key_says_to_check_keys_and_clock(emulator):
+    provider = configured(emulator_config(emulator, **{"ncloud:secretKey": "not-the-secret"}))
+
+    with pytest.raises(AuthenticationError) as caught:
+        provider.read("prod/team/web", {})
+
+    assert str(caught.value) == (
+        "NCR rejected the credentials for image prod/team/web (HTTP 401 (NCP errorCode 200): Authentication Failed). "
+        f"Check the access key {emulator.access_key[:4]}**** and its secret key, and that this machine's clock is correct.")
+
+
+def test_missing_credentials_name_the_config_commands_and_variables(emulator, clean_ncp_env):
+    provider = configured({"ncr:endpoint": emulator.url})
+
+    with pytest.raises(ConfigurationError) as caught:
+        provider.read("prod/team/web", {})
+
+    assert str(caught.value) == (
+        "No NCP access key and secret key found: run `pulumi config set ncloud:accessKey <access-key>` and "
+        "`pulumi config set --secret ncloud:secretKey <secret-key>`, or set the environment variables "
+        "NCLOUD_ACCESS_KEY and NCLOUD_SECRET_KEY, or add ncloud_access_key_id and ncloud_secret_access_key "
+        f"to [DEFAULT] in {clean_ncp_env / '.ncloud' / 'configure'}.")
+    assert emulator.requests == []
+
+
+def test_missing_secret_key_alone_asks_only_for_it(emulator, clean_ncp_env):
+    provider = configured({"ncr:endpoint": emulator.url, "ncloud:accessKey": emulator.access_key})
+
+    with pytest.raises(ConfigurationError, match=r"^No NCP secret key found: run `pulumi config set --secret "
+                                                 r"ncloud:secretKey <secret-key>`, or set the environment variable "
+                                                 r"NCLOUD_SECRET_KEY, or add ncloud_secret_access_key to"):
+        provider.read("prod/team/web", {})
+
+
+def test_throttling_after_retries_says_so(provider, emulator):
+    for _ in range(FAST_RETRY.attempts):
+        emulator.enqueue(status=429)
+
+    with pytest.raises(ThrottledError) as caught:
+        provider.read("prod/team/web", {})
+
+    assert str(caught.value) == (
+        "NCR throttled the request for image prod/team/web: HTTP 429 (NCP errorCode 400): Quota Exceeded, "
+        "still throttled after 3 attempt(s). Lower the request rate or concurrency and retry later.")
+    assert len(emulator.requests) == 3
+
+
+def test_malformed_id_is_refused_before_any_request(provider, emulator):
+    with pytest.raises(InvalidNameError, match=r"^Invalid id 'no-slash': expected 'registry/image'$"):
+        provider.read("no-slash", {})
+    with pytest.raises(InvalidNameError, match=r"^Invalid image_name '\.\./x'"):
+        provider.read("prod/../x", {})
+    assert emulator.requests == []
+
+
+# -- configure: precedence, and nothing kept but the settings ---------------------------------
+
+
+def test_stack_config_beats_environment(emulator, monkeypatch):
+    monkeypatch.setenv("NCLOUD_ACCESS_KEY", "ENVACCESSKEY")
+    monkeypatch.setenv("NCLOUD_REGION", "JPN")
+    provider = configured(emulator_config(emulator, **{"ncloud:region": "KR"}))
+
+    settings = provider.settings_for()
+
+    assert (settings.access_key, settings.region) == (emulator.access_key, "KR")
+    assert provider.read("prod/team/web", {}).outs["description"] == "Storefront web frontend"
+
+
+def test_environment_then_profile_file_fill_what_stack_config_lacks(emulator, monkeypatch, clean_ncp_env):
+    monkeypatch.setenv("NCLOUD_ACCESS_KEY", emulator.access_key)
+    (clean_ncp_env / ".ncloud").mkdir()
+    (clean_ncp_env / ".ncloud" / "configure").write_text(
+        f"[DEFAULT]\nncloud_access_key_id = PROFILEKEY\nncloud_secret_access_key = {emulator.secret_key}\n")
+    provider = configured({"ncr:endpoint": emulator.url})
+
+    settings = provider.settings_for()
+
+    assert (settings.access_key, settings.secret_key) == (emulator.access_key, emulator.secret_key)
+    assert provider.read("prod/team/web", {}).outs["registry"] == "prod"
+
+
+def test_configure_keeps_only_the_known_settings(emulator):
+    provider = configured(emulator_config(emulator, **{"aws:region": "us-east-1", "p:images": '["a/b"]'}))
+
+    settings = provider.settings_for()
+
+    assert (settings.endpoint, settings.access_key) == (emulator.url, emulator.access_key)
+    assert "us-east-1" not in repr(vars(provider)) and "a/b" not in repr(vars(provider))
+
+
+def test_serialized_provider_is_a_bare_class_reference_without_secrets(emulator):
+    fresh = serialize_provider(NcrImageProvider())
+    provider = configured(emulator_config(emulator), cls=NcrImageProvider)
+    provider.read("prod/team/web", {})  # settings, a client and its session now exist in memory
+
+    blob = serialize_provider(provider)
+    raw = base64.b64decode(blob)
+
+    assert blob == fresh
+    assert len(blob) <= 100
+    assert b"ncr_provider.provider" in raw and b"NcrImageProvider" in raw
+    for secret_or_setting in (emulator.secret_key, emulator.access_key, emulator.url):
+        assert secret_or_setting.encode() not in raw
+    restored = dill.loads(raw)
+    assert type(restored) is NcrImageProvider
+    assert restored.settings_for().secret_key is None  # a fresh object: the server calls configure() again
+    assert NcrImageProvider.serialize_as_secret_always is False
+
+
+def test_plain_pickle_carries_no_state_either(emulator):
+    provider = configured(emulator_config(emulator))
+    provider.read("ncpdocker/ncpdocker", {})
+
+    restored = pickle.loads(pickle.dumps(provider))
+
+    assert type(restored) is FastRetryProvider
+    assert restored.settings_for().access_key is None
+
+
+# -- check --------------------------------------------------------------------------------
+
+
+def test_check_accepts_valid_inputs_and_returns_them(provider):
+    news = {"registry": "prod", "image_name": "team/web", "region": "SGN", "endpoint": "https://ncr.example.com"}
+
+    result = provider.check({}, news)
+
+    assert (result.inputs, result.failures) == (news, [])
+
+
+@pytest.mark.parametrize(("news", "failure"), [
+    ({"image_name": "web"}, ("registry", "registry is required")),
+    ({"registry": "prod"}, ("image_name", "image_name is required")),
+    ({"registry": "Prod", "image_name": "web"},
+     ("registry", "Invalid registry 'Prod': use lowercase letters, digits and '-', starting and ending with a letter or digit")),
+    ({"registry": "prod", "image_name": "team/../web"},
+     ("image_name", "Invalid image_name 'team/../web': '.' and '..' segments are not allowed")),
+    ({"registry": "prod", "image_name": "web", "region": "MARS"},
+     ("region", "Unknown region 'MARS' for site public: valid regions are KR, SGN, JPN")),
+    ({"registry": "prod", "image_name": "web", "endpoint": "http://ncr.example.com"},
+     ("endpoint", "Invalid endpoint 'http://ncr.example.com': http:// is allowed only for loopback hosts "
+                  "(127.0.0.0/8, ::1, localhost); use https://")),
+    ({"registry": "prod", "image_name": 7}, ("image_name", "image_name must be text, got int")),
+])
+def test_check_names_the_failing_property(provider, news, failure):
+    result = provider.check({}, news)
+
+    assert [(f.property, f.reason) for f in result.failures] == [failure]
+
+
+def test_check_judges_region_by_the_stack_site(emulator):
+    provider = configured(emulator_config(emulator, **{"ncloud:site": "gov"}))
+
+    assert provider.check({}, {"registry": "a", "image_name": "b", "region": "KRS"}).failures == []
+    [failure] = provider.check({}, {"registry": "a", "image_name": "b", "region": "SGN"}).failures
+    assert (failure.property, failure.reason) == ("region", "Unknown region 'SGN' for site gov: valid regions are KR, KRS")
+
+
+# -- never anything but a read -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("operation", "call"), [
+    ("create", lambda p: p.create({"registry": "prod", "image_name": "web"})),
+    ("update", lambda p: p.update("prod/web", {}, {})),
+    ("delete", lambda p: p.delete("prod/web", {})),
+    ("diff", lambda p: p.diff("prod/web", {}, {})),
+])
+def test_write_operations_are_refused_in_one_sentence(provider, emulator, operation, call):
+    with pytest.raises(ReadOnlyError) as caught:
+        call(provider)
+
+    assert str(caught.value) == (
+        f"NcrImage is read-only: it cannot {operation} an NCR image, it only reads an existing one "
+        "(NcrImage(...) and NcrImage.get(...) register it as a read).")
+    assert emulator.requests == []
