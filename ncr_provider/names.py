@@ -177,10 +177,12 @@ def docker_host(registry: str, region: str, site: str = "public") -> str:
     return f"{registry}.{code}.ncr.ntruss.com"
 
 
-# An NCR Docker reference inside any text: host, then the repository path and optional tag/digest.
+# An NCR Docker reference inside any text: the host, then the whole token up to whitespace, a quote,
+# a bracket or a comma. The whole token is parsed, so a hostile tail (`?`, `%2e`, `\x00`) makes
+# the reference malformed instead of silently shortening it to a different image.
 _EMBEDDED_RE = re.compile(
     r"(?<![A-Za-z0-9.-])[A-Za-z0-9-]+\.(?:(?:kr|sg|jp)\.ncr\.ntruss\.com|ncr\.gov-ntruss\.com)(?::\d+)?"
-    r"/[A-Za-z0-9._/-]+(?::[A-Za-z0-9_.-]+)?(?:@[A-Za-z0-9+._-]+:[A-Fa-f0-9]+)?"
+    r"/[^\s\"'<>(){}\[\],]*"
 )
 
 
