@@ -1,0 +1,162 @@
+"""No secret leaks: every path a secret key travels, everything written captured, the key in none of it."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import pickle
+import sys
+import traceback
+
+import pytest
+from conftest import FAST_RETRY, NCP_ENV_VARS
+
+from ncr_provider.client import NcrClient
+from ncr_provider.emulator import NcrEmulator
+from ncr_provider.errors import NcrError
+from ncr_provider.provider import NcrImageProvider
+from ncr_provider.testing import ProviderCallError, ProviderServer, provider_blob
+
+ACCESS_KEY = "AKLEAKCANARY0123456X"
+SECRET = "sk-LEAKCANARY-9f2e7c41b8d3a6e5"
+WRONG_SECRET = "sk-WRONGCANARY-0d1e2a3b4c5f"
+MASKED = ACCESS_KEY[:4] + "****"
+
+
+class Captured:
+    """Everything the paths under test wrote or returned, as text."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, where: str, value: object) -> None:
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace") + " " + base64.b64encode(value).decode()
+        self.items.append((where, str(value)))
+
+    def add_error(self, where: str, error: BaseException) -> None:
+        self.add(f"{where} str", str(error))
+        self.add(f"{where} repr", repr(error))
+        self.add(f"{where} traceback", "".join(traceback.format_exception(error)))
+        if isinstance(error, NcrError):
+            self.add(f"{where} pickle", pickle.dumps(error))
+
+    def containing(self, text: str) -> list[str]:
+        return [where for where, value in self.items if text in value]
+
+
+@pytest.fixture
+def log_records():
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield records
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+def cli_env(emulator, secret):
+    env = {k: v for k, v in os.environ.items() if k not in NCP_ENV_VARS}
+    env.update(NCLOUD_ACCESS_KEY=ACCESS_KEY, NCLOUD_SECRET_KEY=secret, NCR_ENDPOINT=emulator.url)
+    return env
+
+
+def run_cli(captured, env, *args):
+    import subprocess
+    result = subprocess.run([sys.executable, "-m", "ncr_provider.cli", "-v", *args], capture_output=True, text=True,
+                            env=env, timeout=60)
+    captured.add(f"ncr-image {' '.join(args)} stdout", result.stdout)
+    captured.add(f"ncr-image {' '.join(args)} stderr", result.stderr)
+    return result
+
+
+def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path):
+    captured = Captured()
+    with NcrEmulator(access_key=ACCESS_KEY, secret_key=SECRET) as emulator:
+        emulator.enqueue(status=503)  # one retried failure on the success path too
+
+        # The client: success, missing image, wrong secret; reprs, errors, tracebacks, pickles.
+        with NcrClient(access_key=ACCESS_KEY, secret_key=SECRET, endpoint=emulator.url, retry=FAST_RETRY) as client:
+            captured.add("client repr", repr(client))
+            captured.add("settings repr", repr(client.settings))
+            captured.add("details", client.get_image("prod", "team/web").to_dict())
+            with pytest.raises(NcrError) as missing:
+                client.get_image("prod", "no/such")
+            captured.add_error("client missing image", missing.value)
+            with pytest.raises(TypeError) as unpicklable:
+                pickle.dumps(client)
+            captured.add_error("client pickle", unpicklable.value)
+        with NcrClient(access_key=ACCESS_KEY, secret_key=WRONG_SECRET, endpoint=emulator.url, retry=FAST_RETRY) as bad:
+            with pytest.raises(NcrError) as auth:
+                bad.get_image("prod", "team/web")
+            captured.add_error("client auth failure", auth.value)
+
+        # The provider, through its real gRPC server, as the engine drives it.
+        server_env = {name: None for name in NCP_ENV_VARS} | {"HOME": str(tmp_path)}
+        config = {"ncloud:accessKey": ACCESS_KEY, "ncloud:secretKey": SECRET, "ncr:endpoint": emulator.url}
+        blob = provider_blob(NcrImageProvider())
+        captured.add("__provider blob decoded", base64.b64decode(blob))
+        with ProviderServer(env=server_env) as server:
+            captured.add("configure response", server.configure(config, secret_keys={"ncloud:secretKey"}))
+            response = server.read_response("prod/team/web", {"registry": "prod", "image_name": "team/web"})
+            captured.add("read response", response.SerializeToString())
+            captured.add("read response text", response)
+            with pytest.raises(ProviderCallError) as read_missing:
+                server.read("prod/no/such", {"registry": "prod", "image_name": "no/such"})
+            captured.add("provider missing image", read_missing.value.details)
+            captured.add("provider server stderr", server.stderr_text())
+        with ProviderServer(env=server_env) as server:
+            server.configure(config | {"ncloud:secretKey": WRONG_SECRET}, secret_keys={"ncloud:secretKey"})
+            with pytest.raises(ProviderCallError) as read_auth:
+                server.read("prod/team/web", {"registry": "prod", "image_name": "team/web"})
+            captured.add("provider auth failure", read_auth.value.details)
+            captured.add("provider server stderr (auth)", server.stderr_text())
+
+        # The CLI in every output format, debug logging on, succeeding and failing.
+        good, wrong = cli_env(emulator, SECRET), cli_env(emulator, WRONG_SECRET)
+        for output in ("table", "json"):
+            run_cli(captured, good, "get", "prod/team/web", "--output", output)
+        run_cli(captured, good, "get", "prod/no/such")
+        for output in ("table", "json", "github"):
+            run_cli(captured, good, "check", "--require-immutable", "prod/team/web", "prod/team/api", "prod/none",
+                    "--output", output)
+            auth_failure = run_cli(captured, wrong, "check", "prod/team/web", "--output", output)
+            assert auth_failure.returncode == 3
+        run_cli(captured, wrong, "get", "prod/team/web")
+
+        # The policy pack's checks, with the right and the wrong secret.
+        from test_policy import MUTABLE, deployment, resource_args
+
+        from ncr_provider.policy import LookupCache, mutable_image_tags_policies
+        for secret in (SECRET, WRONG_SECRET):
+            os.environ.update(NCLOUD_ACCESS_KEY=ACCESS_KEY, NCLOUD_SECRET_KEY=secret)
+            cache = LookupCache(retry=FAST_RETRY)
+            try:
+                main, _ = mutable_image_tags_policies(lookups=cache)
+                main.validate(resource_args(deployment(MUTABLE), {"endpoint": emulator.url}),
+                              lambda message, urn=None: captured.add("policy violation", message))
+            finally:
+                cache.close()
+                os.environ.pop("NCLOUD_ACCESS_KEY"), os.environ.pop("NCLOUD_SECRET_KEY")
+
+    for record in log_records:
+        captured.add(f"log {record.name}", record.getMessage())
+        if record.exc_info:
+            captured.add(f"log {record.name} exc", "".join(traceback.format_exception(*record.exc_info)))
+    out, err = capfd.readouterr()
+    captured.add("test process stdout", out)
+    captured.add("test process stderr", err)
+
+    assert len(captured.items) > 40
+    for secret in (SECRET, WRONG_SECRET):
+        assert captured.containing(secret) == []
+    assert captured.containing(ACCESS_KEY) == []
+    # The access key does show, masked, where it helps: the authentication failures.
+    masked = captured.containing(MASKED)
+    assert "client auth failure str" in masked and "provider auth failure" in masked
+    assert any(where.startswith("ncr-image check prod/team/web") for where in masked)
