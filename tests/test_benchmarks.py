@@ -1,0 +1,55 @@
+"""Smoke test of the benchmarks: `benchmarks/run.py` runs every figure and prints every row. No timing is asserted."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+# Every row of the table, in the order of issue 6's figures.
+ROW_NAMES = (
+    "read overhead: provider gRPC vs direct",
+    "provider reads: 16 in flight, 20 ms",
+    "ncr-image check: vs ideal",
+    "ncr-image check: vs sequential GETs",
+    "TCP connections: CLI",
+    "TCP connections: provider",
+    "__provider size",
+    "ncr-image --version start-up",
+    "ncr-image check: peak memory",
+)
+
+
+def run_script(script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True, text=True, timeout=180)
+
+
+def test_quick_run_with_tiny_sizes_prints_every_figure():
+    # given tiny sizes, so the whole run takes seconds; when the benchmark command runs
+    result = run_script("run.py", "--quick", "--tiny")
+
+    # then it completes, and its one table has every row, the machine's cores and a verdict per row
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = result.stdout
+    assert "tiny sizes" in table and " cores, Python " in table
+    lines = table.splitlines()
+    rows = [line for line in lines if re.match(r"\d+ ", line)]  # table rows start with their figure number
+    assert len(rows) == len(ROW_NAMES), table
+    for name in ROW_NAMES:
+        row = [line for line in rows if name in line]
+        assert len(row) == 1, f"{name!r} missing or repeated in:\n{table}"
+        assert row[0].rstrip().endswith(("yes", "NO")), row[0]
+    assert "ERROR" not in table
+    assert lines[-1].startswith("Targets met: ")
+
+
+def test_a_figure_runs_alone():
+    # when one figure's module is run as a script
+    result = run_script("bench_provider_size.py", "--tiny")
+
+    # then it prints its row on its own
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "__provider size:" in result.stdout and "(target <= 100 bytes)" in result.stdout
