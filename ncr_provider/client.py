@@ -232,8 +232,7 @@ class NcrClient:
             remaining = stop_at - time.monotonic()
             timeout = (max(0.001, min(self.connect_timeout, remaining)), max(0.001, min(self.read_timeout, remaining)))
             try:
-                response = self._session.get(url, auth=self._auth, timeout=timeout, stream=True,
-                                             allow_redirects=False)
+                response = self._send(url, timeout)
                 try:
                     body = self._read_body(response, what)
                 finally:
@@ -266,6 +265,14 @@ class NcrClient:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if not self._backoff(attempt, retry_after, stop_at):
                 raise error
+
+    def _send(self, url: str, timeout: tuple[float, float]) -> requests.Response:
+        """One signed attempt. Prepared here and sent with `Session.send`, because `Session.request`
+        re-merges settings and cookies on every call: a fifth of a GET's CPU, for nothing we use."""
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method="GET", url=url, headers=self._session.headers, auth=self._auth)
+        return self._session.send(prepared, timeout=timeout, stream=True, allow_redirects=False,
+                                  verify=self._session.verify, proxies=self._session.proxies)
 
     def _backoff(self, attempt: int, retry_after: float | None, stop_at: float) -> bool:
         """Sleep before the next attempt; False when the budget or the deadline says stop."""
