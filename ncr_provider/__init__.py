@@ -14,12 +14,17 @@ _EXPORTS = {
     "NcrClient": "client",
     "RetryPolicy": "client",
     "ImageDetails": "model",
+    "TagDetails": "model",
+    "PlatformImage": "model",
     "Settings": "config",
     "resolve_settings": "config",
     "NcrError": "errors",
     "NcrImage": "resource",
     "NcrImageArgs": "resource",
+    "NcrImageTag": "resource",
+    "NcrImageTagArgs": "resource",
     "NcrImageProvider": "provider",
+    "NcrImageTagProvider": "provider",
     "NcrEmulator": "emulator",
 }
 

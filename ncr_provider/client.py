@@ -30,11 +30,12 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     ServerError,
+    TagNotFoundError,
     ThrottledError,
     TransportError,
 )
-from .model import ImageDetails, parse_json_object
-from .names import validate_image_name, validate_registry
+from .model import ImageDetails, TagDetails, newest_first, parse_json_object
+from .names import validate_image_name, validate_registry, validate_tag
 from .signing import NcpSignatureAuth, mask, now_ms
 
 log = logging.getLogger("ncr_provider.client")
@@ -175,12 +176,32 @@ class NcrClient:
         """Details of one image; raises ImageNotFoundError if the registry or image does not exist."""
         path = self.image_path(registry, image_name)
         what = f"image {registry}/{image_name}"
+        body = self.get_raw(path, what=what, not_found=self._image_not_found(registry, image_name))
+        return ImageDetails.from_wire(parse_json_object(body, what), what)
 
+    def list_tags(self, registry: str, image_name: str, pagesize: int = 100) -> list[TagDetails]:
+        """Every tag of an image, all pages read, newest first; ImageNotFoundError if the image does not exist."""
+        path = self.image_path(registry, image_name) + "/tags"
+        what = f"tags of image {registry}/{image_name}"
+        pages = self._paginate(path, what, pagesize, not_found=self._image_not_found(registry, image_name))
+        return newest_first(TagDetails.from_wire(item, what) for item in pages)
+
+    def get_tag(self, registry: str, image_name: str, reference: str) -> TagDetails:
+        """One tag's details; raises TagNotFoundError if the tag (or its image) does not exist."""
+        path = f"{self.image_path(registry, image_name)}/tags/{quote(validate_tag(reference), safe='')}"
+        what = f"tag {registry}/{image_name}:{reference}"
+
+        def not_found(**kw: Any) -> NcrApiError:
+            return TagNotFoundError(registry=registry, image=image_name, tag=reference, region=self.settings.region, **kw)
+
+        body = self.get_raw(path, what=what, not_found=not_found)
+        return TagDetails.from_wire(parse_json_object(body, what), what)
+
+    def _image_not_found(self, registry: str, image_name: str) -> Callable[..., NcrApiError]:
         def not_found(**kw: Any) -> NcrApiError:
             return ImageNotFoundError(registry=registry, image=image_name, region=self.settings.region, **kw)
 
-        body = self.get_raw(path, what=what, not_found=not_found)
-        return ImageDetails.from_wire(parse_json_object(body, what), what)
+        return not_found
 
     def list_registries(self, pagesize: int = 100) -> Iterator[dict[str, Any]]:
         """Every registry of the region, following pagination."""
@@ -192,10 +213,12 @@ class NcrClient:
         return self._paginate(f"{self.settings.prefix}/repositories/{quote(registry, safe='')}",
                               f"images of registry {registry}", pagesize)
 
-    def _paginate(self, path: str, what: str, pagesize: int) -> Iterator[dict[str, Any]]:
+    def _paginate(self, path: str, what: str, pagesize: int,
+                  not_found: Callable[..., NcrApiError] | None = None) -> Iterator[dict[str, Any]]:
         page, seen = 1, 0
         while True:
-            data = parse_json_object(self.get_raw(path, {"page": page, "pagesize": pagesize}, what=what), what)
+            body = self.get_raw(path, {"page": page, "pagesize": pagesize}, what=what, not_found=not_found)
+            data = parse_json_object(body, what)
             results = data.get("results")
             if not isinstance(results, list):
                 raise InvalidResponseError(what=what, reason="'results' is missing or not a list")

@@ -116,6 +116,10 @@ class ImageNotFoundError(NcrApiError):
     fmt = "Image {registry}/{image} not found in region {region} (HTTP {status}{code_text}: {api_message})."
 
 
+class TagNotFoundError(NcrApiError):
+    fmt = "Tag {registry}/{image}:{tag} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+
+
 class NotFoundError(NcrApiError):
     fmt = "{what} not found in region {region} (HTTP {status}{code_text}: {api_message})."
 

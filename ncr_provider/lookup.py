@@ -1,4 +1,4 @@
-"""Many image lookups at once: each image fetched once, concurrently, over one pool per region."""
+"""Many image lookups at once: each image (and each tag list) fetched once, concurrently, over one pool per region."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ from typing import Any
 from .client import NcrClient
 from .config import SITES, Settings
 from .errors import NcrError
-from .model import ImageDetails
+from .model import ImageDetails, TagDetails
 from .names import ImageRef
 
 Result = ImageDetails | NcrError
+TagsResult = tuple[TagDetails, ...] | NcrError
+"""An image's tags, every page read, newest first; or why they could not be read."""
+
+# What a lookup fetches: an image's details, or its whole tag list.
+_DETAILS, _TAGS = "details", "tags"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +37,7 @@ class LookupKey:
 
 
 class ImageLookup:
-    """Concurrent, deduplicated, cached image lookups shared by the CLI gate and the policy pack."""
+    """Concurrent, deduplicated, cached image (and tag list) lookups shared by the CLI gate and the policy pack."""
 
     def __init__(self, settings: Settings, concurrency: int = 8, **client_options: Any):
         if concurrency < 1:
@@ -41,7 +46,7 @@ class ImageLookup:
         self.concurrency = concurrency
         self._client_options = client_options
         self._clients: dict[tuple[str, str], NcrClient] = {}
-        self._futures: dict[LookupKey, Future[Result]] = {}
+        self._futures: dict[tuple[str, LookupKey], Future[Any]] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ncr-lookup")
 
@@ -52,17 +57,27 @@ class ImageLookup:
         return LookupKey(site, region, ref.registry, ref.image_name)
 
     def submit(self, ref: ImageRef) -> tuple[LookupKey, Future[Result]]:
-        """Start (or join) the lookup of one image."""
+        """Start (or join) the lookup of one image's details."""
+        return self._submit(_DETAILS, ref)
+
+    def submit_tags(self, ref: ImageRef) -> tuple[LookupKey, Future[TagsResult]]:
+        """Start (or join) the lookup of one image's tag list."""
+        return self._submit(_TAGS, ref)
+
+    def _submit(self, what: str, ref: ImageRef) -> tuple[LookupKey, Future[Any]]:
         key = self.key_for(ref)
         with self._lock:
-            future = self._futures.get(key)
+            future = self._futures.get((what, key))
             if future is None:
-                future = self._executor.submit(self._fetch, key)
-                self._futures[key] = future
+                future = self._executor.submit(self._fetch, what, key)
+                self._futures[(what, key)] = future
         return key, future
 
     def lookup(self, ref: ImageRef) -> Result:
         return self.submit(ref)[1].result()
+
+    def lookup_tags(self, ref: ImageRef) -> TagsResult:
+        return self.submit_tags(ref)[1].result()
 
     def lookup_many(self, refs: Iterable[ImageRef],
                     on_done: Callable[[LookupKey, Result], None] | None = None) -> dict[LookupKey, Result]:
@@ -76,18 +91,22 @@ class ImageLookup:
                     future.add_done_callback(lambda f, k=key: on_done(k, f.result()))
         return {key: future.result() for key, future in submitted.items()}
 
-    def _client(self, site: str, region: str) -> NcrClient:
+    def client_for(self, key: LookupKey) -> NcrClient:
+        """The one pooled client of the key's site and region, built on first use."""
         with self._lock:
-            client = self._clients.get((site, region))
+            client = self._clients.get((key.site, key.region))
             if client is None:
-                settings = dataclasses.replace(self.settings, site=site, region=region)
+                settings = dataclasses.replace(self.settings, site=key.site, region=key.region)
                 client = NcrClient(settings, max_connections=self.concurrency, **self._client_options)
-                self._clients[(site, region)] = client
+                self._clients[(key.site, key.region)] = client
             return client
 
-    def _fetch(self, key: LookupKey) -> Result:
+    def _fetch(self, what: str, key: LookupKey) -> Result | TagsResult:
         try:
-            return self._client(key.site, key.region).get_image(key.registry, key.image_name)
+            client = self.client_for(key)
+            if what == _TAGS:
+                return tuple(client.list_tags(key.registry, key.image_name))
+            return client.get_image(key.registry, key.image_name)
         except NcrError as exc:
             return exc
 

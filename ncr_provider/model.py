@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import InvalidResponseError
+from .errors import InvalidNameError, InvalidResponseError
+from .names import validate_digest
 
 
 def iso_from_ms(ms: int | None) -> str | None:
@@ -35,7 +37,7 @@ def parse_json_object(body: bytes | str, what: str) -> dict[str, Any]:
 
 
 def _json_kind(value: Any) -> str:
-    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
 
 
 def _number(data: dict, key: str, what: str, *aliases: str) -> int | None:
@@ -57,6 +59,24 @@ def _text(data: dict, key: str) -> str | None:
 def _flag(data: dict, key: str) -> bool | None:
     value = data.get(key)
     return None if value is None else bool(value)
+
+
+def _digest(data: dict, key: str, what: str) -> str | None:
+    """A digest field; one that is not `algorithm:hex` is refused, since it ends up in a pullable reference."""
+    value = data.get(key)
+    if value is None:
+        return None
+    try:
+        return validate_digest(value, key)
+    except InvalidNameError:
+        raise InvalidResponseError(what=what, reason=f"{key} must be a digest such as sha256:<64 hex digits>, "
+                                                     f"got {_json_kind(value)} {value!r:.80}") from None
+
+
+def _object(value: Any, what: str, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise InvalidResponseError(what=what, reason=f"{where} must be a JSON object, got a JSON {_json_kind(value)}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -112,3 +132,87 @@ class ImageDetails:
         out = asdict(self)
         out["last_updated_at"] = self.last_updated_at
         return out
+
+
+@dataclass(frozen=True)
+class PlatformImage:
+    """One platform's image inside a tag (an entry of the tag's `images` list on the wire)."""
+
+    architecture: str | None
+    os: str | None
+    digest: str | None
+    size: int | None
+    created: int | None
+    updated: int | None
+    latest_pulled: int | None
+    variant: str | None = None
+
+    @classmethod
+    def from_wire(cls, data: Any, what: str = "platform image") -> PlatformImage:
+        data = _object(data, what, "each entry of 'images'")
+        return cls(
+            architecture=_text(data, "architecture"),
+            os=_text(data, "os"),
+            digest=_digest(data, "digest", what),
+            size=_number(data, "size", what),
+            created=_number(data, "created", what),
+            updated=_number(data, "updated", what),
+            latest_pulled=_number(data, "latest_pulled", what),
+            variant=_text(data, "variant"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TagDetails:
+    """One tag from `GET .../tags/{reference}` or an entry of the tag list."""
+
+    name: str | None
+    digest: str | None
+    full_size: int | None
+    last_updated: int | None
+    last_updater: str | None
+    creator: str | None
+    platforms: tuple[PlatformImage, ...] = ()
+    """The tag's per-platform images (`images` on the wire): one for a plain image, several for a multi-arch one."""
+
+    @property
+    def last_updated_at(self) -> str | None:
+        """`last_updated` as ISO-8601 UTC text."""
+        return iso_from_ms(self.last_updated)
+
+    @classmethod
+    def from_wire(cls, data: Any, what: str = "tag details") -> TagDetails:
+        data = _object(data, what, "a tag")
+        images = data.get("images")
+        if images is not None and not isinstance(images, list):
+            raise InvalidResponseError(what=what, reason=f"images must be a list, got a JSON {_json_kind(images)}")
+        return cls(
+            name=_text(data, "name"),
+            digest=_digest(data, "digest", what),
+            full_size=_number(data, "full_size", what),
+            last_updated=_number(data, "last_updated", what, "last_update"),
+            last_updater=_text(data, "last_updater"),
+            creator=_text(data, "creator"),
+            platforms=tuple(PlatformImage.from_wire(entry, what) for entry in images or ()),
+        )
+
+    def require_digest(self, what: str) -> str:
+        """The digest, or InvalidResponseError: a tag NCR reports without one cannot be pinned."""
+        if self.digest is None:
+            raise InvalidResponseError(what=what, reason="NCR reported no digest for the tag")
+        return self.digest
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, plus `last_updated_at`, as plain JSON-ready values (`platforms` a list of dicts)."""
+        out = asdict(self)
+        out["last_updated_at"] = self.last_updated_at
+        out["platforms"] = [platform.to_dict() for platform in self.platforms]
+        return out
+
+
+def newest_first(tags: Iterable[TagDetails]) -> list[TagDetails]:
+    """Tags by `last_updated`, newest first, then by name; tags without a time last (NCR documents no order)."""
+    return sorted(tags, key=lambda t: (t.last_updated is None, -(t.last_updated or 0), t.name or ""))

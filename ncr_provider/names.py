@@ -127,6 +127,15 @@ def split_image_id(value: object, field: str = "id") -> tuple[str, str]:
     return validate_registry(registry, "registry"), validate_image_name(image, "image_name")
 
 
+def split_tag_id(value: object, field: str = "id") -> tuple[str, str, str]:
+    """Split `registry/image:tag` (the id NcrImageTag uses) and validate all three parts."""
+    if not isinstance(value, str) or "/" not in value or ":" not in value.rpartition("/")[2]:
+        raise InvalidNameError(field, str(value), "expected 'registry/image:tag'")
+    image_id, _, tag = value.rpartition(":")
+    registry, image_name = split_image_id(image_id, field)
+    return registry, image_name, validate_tag(tag)
+
+
 def parse_reference(value: object, field: str = "reference") -> ImageRef:
     """Parse `registry/image[:tag|@digest]` or a Docker reference to an NCR host.
 
@@ -175,6 +184,12 @@ def docker_host(registry: str, region: str, site: str = "public") -> str:
         return f"{registry}.ncr.gov-ntruss.com"
     code = {v: k for k, v in DOCKER_REGIONS.items()}[region]
     return f"{registry}.{code}.ncr.ntruss.com"
+
+
+def digest_reference(registry: str, image_name: str, digest: str, region: str, site: str = "public") -> str:
+    """The pullable by-digest reference `<docker host>/<image>@<digest>`, every part validated."""
+    host = docker_host(validate_registry(registry), region, site)
+    return f"{host}/{validate_image_name(image_name)}@{validate_digest(digest)}"
 
 
 # An NCR Docker reference inside any text: the host, then the whole token up to whitespace, a quote,

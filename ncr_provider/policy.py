@@ -2,6 +2,10 @@
 
 The only module of the package that imports `pulumi_policy` (the optional `policy` extra).
 
+An optional policy, `ncr-require-digest-references` (disabled unless enabled in the policy
+config), asks for something narrower: where a repository's tags are mutable, deploy it by digest
+rather than by tag. It shares the main policy's lookups, so enabling it costs no extra request.
+
 The engine never shows read resources to policies, and `NcrImage` is always a read, so the
 main policy looks at what is actually deployed: every NCR Docker reference in any resource's
 input properties, looked up with our client. Lookups are cached for the life of the pack
@@ -18,7 +22,7 @@ pack in order, on one thread, for each resource, so the companion reports them f
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -51,11 +55,12 @@ from .config import resolve_settings
 from .errors import ConfigurationError, NcrError
 from .lookup import ImageLookup, LookupKey, Result
 from .model import ImageDetails
-from .names import FoundReference, find_references
+from .names import FoundReference, docker_host, find_references
 
 MUTABLE_TAGS_POLICY = "ncr-disallow-mutable-image-tags"
 UNCHECKED_IMAGES_POLICY = "ncr-unchecked-images"
 REGISTERED_IMAGES_POLICY = "ncr-registered-images-immutable"
+DIGEST_REFERENCES_POLICY = "ncr-require-digest-references"
 NCR_IMAGE_TYPE = "pulumi-python:dynamic/ncr:NcrImage"
 DEFAULT_CONCURRENCY = 8
 
@@ -89,6 +94,18 @@ MUTABLE_TAGS_CONFIG_SCHEMA = PolicyConfigSchema(properties={
 })
 
 REGISTERED_IMAGES_CONFIG_SCHEMA = PolicyConfigSchema(properties={"allowedImages": _ALLOWED_IMAGES_SCHEMA})
+
+DIGEST_REFERENCES_CONFIG_SCHEMA = PolicyConfigSchema(properties={
+    **MUTABLE_TAGS_CONFIG_SCHEMA.properties,
+    "allowedImages": {**_ALLOWED_IMAGES_SCHEMA,
+                      "description": "registry/image glob patterns (fnmatch: '*' also matches '/') that may be deployed "
+                                     "by tag, e.g. 'prod/legacy/*'"},
+    "failOpen": {
+        "type": "boolean",
+        "default": False,
+        "description": "false: an image that cannot be looked up is a violation; true: it is skipped",
+    },
+})
 
 _UNKNOWNS = frozenset({
     UNKNOWN_ARCHIVE_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE, UNKNOWN_BOOLEAN_VALUE,
@@ -214,18 +231,38 @@ def check_references(props: Any, config: PolicyConfig, lookups: LookupCache) -> 
     """Everything to report about the NCR image references in one resource's input properties."""
     references = find_references(known_values(props))
     findings = [_malformed(found) for found in references if found.ref is None]
-    candidates = [found for found in references if found.ref is not None and not config.allows(found.ref.key)]
+    findings += _look_up_and_judge([found for found in references if found.ref is not None], config, lookups, _judge)
+    return _unique(findings)
+
+
+def check_digest_references(props: Any, config: PolicyConfig, lookups: LookupCache) -> list[Finding]:
+    """The NCR references in one resource's inputs that name a mutable repository by tag instead of by digest.
+
+    Malformed references are left to the main policy, which reports them.
+    """
+    by_tag = [found for found in find_references(known_values(props)) if found.ref is not None and found.ref.digest is None]
+    return _unique(_look_up_and_judge(by_tag, config, lookups, _judge_pinning))
+
+
+Judge = Callable[[FoundReference, LookupKey, Result | Exception, PolicyConfig], list[Finding]]
+
+
+def _look_up_and_judge(references: list[FoundReference], config: PolicyConfig, lookups: LookupCache,
+                       judge: Judge) -> list[Finding]:
+    """Look up every reference not exempted by allowedImages, concurrently, and judge each with `judge`."""
+    candidates = [found for found in references if not config.allows(found.ref.key)]
     if not candidates:
-        return _unique(findings)
+        return []
     try:
         lookup = lookups.get(config)
     except ConfigurationError as exc:
-        return _unique(findings + [_unchecked(found.ref.key, None, found, exc, config) for found in candidates])
+        return [_unchecked(found.ref.key, None, found, exc, config) for found in candidates]
     # Submit every lookup before waiting on any, so they run concurrently; a duplicate joins the first.
     pending = [(found, *lookup.submit(found.ref)) for found in candidates]
+    findings: list[Finding] = []
     for found, key, future in pending:
-        findings.extend(_judge(found, key, _result(future), config))
-    return _unique(findings)
+        findings.extend(judge(found, key, _result(future), config))
+    return findings
 
 
 def _result(future: Future[Result]) -> Result | Exception:
@@ -244,6 +281,22 @@ def _judge(found: FoundReference, key: LookupKey, result: Result | Exception, co
             return [_unchecked(key.image, key.region, found, "NCR did not say whether its tags are mutable", config)]
         return []
     return [_unchecked(key.image, key.region, found, result, config)]
+
+
+def _judge_pinning(found: FoundReference, key: LookupKey, result: Result | Exception,
+                   config: PolicyConfig) -> list[Finding]:
+    """A tag reference to a mutable repository should be a digest; what cannot be checked is judged as by `_judge`."""
+    if isinstance(result, ImageDetails) and result.tag_mutability_enabled is True:
+        return [_by_tag(found, key)]
+    return _judge(found, key, result, config)
+
+
+def _by_tag(found: FoundReference, key: LookupKey) -> Finding:
+    pinned = f"{docker_host(key.registry, key.region, key.site)}/{key.image_name}@sha256:..."
+    return Finding(
+        f"{_where(key.image, key.region)} allows mutable tags, and {found.text!r} at {found.path} names it by tag, "
+        f"so what runs can change without a deployment. Deploy it by digest ({pinned}): NcrImageTag's "
+        "image_ref_by_digest or `ncr-image resolve` gives the reference; or exempt it with allowedImages.")
 
 
 def _where(image: str, region: str | None) -> str:
@@ -353,16 +406,47 @@ def _registered_violation(name: str, outputs: Mapping[str, Any], config: PolicyC
             "Turn on tag immutability for the repository, or exempt it with allowedImages.")
 
 
+def digest_references_policy(
+    enforcement_level: EnforcementLevel = EnforcementLevel.DISABLED,
+    lookups: LookupCache | None = None,
+) -> ResourceValidationPolicy:
+    """The optional policy asking for digest references to repositories whose tags are mutable (disabled by default).
+
+    It overlaps the mutable-tags policy, which already blocks every reference to such a repository
+    while it is mandatory: it is for stacks that exempt repositories from that policy (its
+    allowedImages) or run it as advisory, but still want what they deploy pinned. It uses the
+    same lookup cache, so the two never ask NCR twice about one image. An image it cannot look up
+    is a violation with failOpen false (the default) and is skipped with failOpen true.
+    """
+    lookups = lookups if lookups is not None else _PROCESS_LOOKUPS
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        config = PolicyConfig.from_mapping(args.get_config())
+        for finding in check_digest_references(args.props, config, lookups):
+            if finding.blocking:
+                report_violation(finding.message, None)
+
+    return ResourceValidationPolicy(
+        name=DIGEST_REFERENCES_POLICY,
+        description="Prohibits deploying NCR images by tag rather than by digest when the repository's tags are "
+                    "mutable (disabled by default: enable it in the policy config)",
+        validate=validate,
+        enforcement_level=enforcement_level,
+        config_schema=DIGEST_REFERENCES_CONFIG_SCHEMA,
+    )
+
+
 # The pack process's shared state: lookups are created on first use, under the cache's lock.
 _PROCESS_LOOKUPS = LookupCache()
 
 disallow_mutable_image_tags, unchecked_images = mutable_image_tags_policies()
 registered_images_immutable = registered_images_policy()
+require_digest_references = digest_references_policy()
 
 
 def policies() -> list[Any]:
     """The pack's policies, in the order they must run (the companion after the policy it reports for)."""
-    return [disallow_mutable_image_tags, unchecked_images, registered_images_immutable]
+    return [disallow_mutable_image_tags, unchecked_images, registered_images_immutable, require_digest_references]
 
 
 def policy_pack(name: str = "ncr-policies") -> PolicyPack:

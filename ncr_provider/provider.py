@@ -1,17 +1,18 @@
-"""NcrImageProvider: the dynamic provider behind NcrImage; it only reads NCR image details.
+"""The dynamic providers behind NcrImage and NcrImageTag; they only read NCR.
 
-The Pulumi engine runs it in `python -u -m pulumi.dynamic`, a process it starts itself, after
-unpickling it from the `__provider` property that every NcrImage carries in state. So the object
-pickles as a bare reference to this class (no settings, no session, no secret), and everything
+The Pulumi engine runs them in `python -u -m pulumi.dynamic`, a process it starts itself, after
+unpickling each from the `__provider` property its resources carry in state. So each object
+pickles as a bare reference to its class (no settings, no session, no secret), and everything
 else lives in the provider process only: the stack config it is given by `configure`, the
 resolved settings and one HTTP client per place, built on first use and shared by the
-server's worker threads.
+server's worker threads. `NcrReadProvider` holds all of that; each subclass says only which
+inputs it takes, how its id splits, and which outputs a read returns.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -21,28 +22,47 @@ from pulumi.runtime.rpc import UNKNOWN
 from .client import NcrClient
 from .config import SETTINGS, SETTINGS_BY_NAME, Settings, resolve_settings, validate_endpoint, validate_region
 from .errors import ConfigurationError, NcrError
-from .model import ImageDetails
-from .names import split_image_id, validate_image_name, validate_registry
+from .model import ImageDetails, TagDetails
+from .names import (
+    digest_reference,
+    split_image_id,
+    split_tag_id,
+    validate_image_name,
+    validate_registry,
+    validate_tag,
+)
 
 # The provider server answers RPCs on 4 worker threads: more connections per host would never be used.
 PROVIDER_SERVER_WORKERS = 4
 
 
 class ReadOnlyError(NcrError):
-    """Something asked NcrImage to create, update, delete or diff; it only ever reads."""
+    """Something asked a read resource (NcrImage, NcrImageTag) to create, update, delete or diff; it only ever reads."""
 
-    fmt = ("NcrImage is read-only: it cannot {operation} an NCR image, it only reads an existing one "
-           "(NcrImage(...) and NcrImage.get(...) register it as a read).")
+    fmt = ("{resource} is read-only: it cannot {operation} an NCR {thing}, it only reads an existing one "
+           "({resource}(...) and {resource}.get(...) register it as a read).")
 
 
-class NcrImageProvider(ResourceProvider):
-    """Reads one NCR image's details for NcrImage; pickles to a reference to this class only."""
+class NcrReadProvider(ResourceProvider):
+    """What every read-only NCR provider shares: settings, lazily built clients, check, and refusing writes.
+
+    A subclass names its resource and inputs, splits its id (`parse_id`) and reads (`fetch`).
+    It pickles to a reference to its class only.
+    """
 
     # The pickled object holds nothing (see __reduce__), so state need not hide it.
     serialize_as_secret_always = False
 
     client_options: ClassVar[Mapping[str, Any]] = MappingProxyType({"max_connections": PROVIDER_SERVER_WORKERS})
     """Keyword arguments for every NcrClient this provider builds (a subclass may change them)."""
+
+    resource: ClassVar[str]
+    """The resource class this provider reads for, as error messages name it."""
+    thing: ClassVar[str]
+    """What the resource reads, in `it cannot create an NCR <thing>`."""
+    required_inputs: ClassVar[tuple[str, ...]] = ("registry", "image_name")
+    text_inputs: ClassVar[tuple[str, ...]] = ("registry", "image_name", "region", "endpoint")
+    flag_inputs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         super().__init__()
@@ -89,17 +109,44 @@ class NcrImageProvider(ResourceProvider):
     # -- the read ---------------------------------------------------------------------------
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Fetch the image named by the id `registry/image_name`, in the resource's region if it sets one."""
+        """Fetch what the id names, in the resource's region and endpoint if it sets them."""
         try:
-            region, endpoint = optional_text(props, "region"), optional_text(props, "endpoint")
-            registry, image_name = split_image_id(id_)
+            region, endpoint = self.optional_text(props, "region"), self.optional_text(props, "endpoint")
+            names = self.parse_id(id_)
             settings = self.settings_for(region, endpoint)
-            details = self.client_for(settings).get_image(registry, image_name)
+            outputs = self.fetch(self.client_for(settings), settings, names, props)
         except NcrError as error:
             # The provider server sends traceback.format_exc() to the engine. Dropping the frames inside
             # the client keeps that traceback short; its last line is the error's own sentence.
             raise error.with_traceback(None) from None
-        return ReadResult(id_, image_outputs(registry, image_name, settings.region, details, endpoint))
+        if endpoint is not None:
+            outputs["endpoint"] = endpoint  # kept as given
+        return ReadResult(id_, outputs)
+
+    def parse_id(self, id_: str) -> tuple[str, ...]:
+        """The validated names in a resource id."""
+        raise NotImplementedError
+
+    def fetch(self, client: NcrClient, settings: Settings, names: tuple[str, ...],
+              props: Mapping[str, Any]) -> dict[str, Any]:
+        """Read what `names` names with `client`; the resource's outputs."""
+        raise NotImplementedError
+
+    def optional_text(self, props: Mapping[str, Any], name: str) -> str | None:
+        return optional_text(props, name, self.resource)
+
+    def optional_flag(self, props: Mapping[str, Any], name: str) -> bool:
+        """An optional true/false input (default false); anything else is a configuration error naming the input.
+
+        A value still unknown during preview counts as true: reading a little more keeps every output known.
+        """
+        value = props.get(name)
+        if value == UNKNOWN:
+            return True
+        if value is not None and not isinstance(value, bool):
+            raise ConfigurationError(reason=f"The {self.resource} input {name} must be true or false, "
+                                            f"got {type(value).__name__}")
+        return bool(value)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate the inputs; each failure names its property."""
@@ -108,8 +155,8 @@ class NcrImageProvider(ResourceProvider):
 
     def input_problems(self, news: Mapping[str, Any]) -> list[tuple[str, str]]:
         """(property, reason) for every invalid input; values still unknown at preview are not judged."""
-        problems = [(name, f"{name} is required") for name in ("registry", "image_name") if news.get(name) is None]
-        for name in ("registry", "image_name", "region", "endpoint"):
+        problems = [(name, f"{name} is required") for name in self.required_inputs if news.get(name) is None]
+        for name in (*self.text_inputs, *self.flag_inputs):
             value = news.get(name)
             if value is None or value == UNKNOWN:
                 continue
@@ -120,17 +167,16 @@ class NcrImageProvider(ResourceProvider):
 
     def input_problem(self, name: str, value: Any) -> str | None:
         """Why one input is invalid, or None."""
+        if name in self.flag_inputs:
+            return None if isinstance(value, bool) else f"{name} must be true or false, got {type(value).__name__}"
         if not isinstance(value, str):
             return f"{name} must be text, got {type(value).__name__}"
+        validators: dict[str, Callable[[str], object]] = {
+            "registry": validate_registry, "image_name": validate_image_name, "tag": validate_tag,
+            "region": self._validate_region, "endpoint": validate_endpoint,
+        }
         try:
-            if name == "registry":
-                validate_registry(value)
-            elif name == "image_name":
-                validate_image_name(value)
-            elif name == "region":
-                self._validate_region(value)
-            elif name == "endpoint":
-                validate_endpoint(value)
+            validators[name](value)
         except NcrError as error:
             return str(error)
         return None
@@ -145,20 +191,60 @@ class NcrImageProvider(ResourceProvider):
     # -- what a read resource never does ----------------------------------------------------
 
     def create(self, props: dict[str, Any]):
-        """Refused: NcrImage never creates an image."""
-        raise ReadOnlyError(operation="create")
+        """Refused: a read resource never creates anything."""
+        raise self._read_only("create")
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]):
-        """Refused: NcrImage never updates an image."""
-        raise ReadOnlyError(operation="update")
+        """Refused: a read resource never updates anything."""
+        raise self._read_only("update")
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        """Refused: NcrImage never deletes an image."""
-        raise ReadOnlyError(operation="delete")
+        """Refused: a read resource never deletes anything."""
+        raise self._read_only("delete")
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]):
-        """Refused: only managed resources are diffed, and NcrImage is always a read."""
-        raise ReadOnlyError(operation="diff")
+        """Refused: only managed resources are diffed, and a read resource is always a read."""
+        raise self._read_only("diff")
+
+    def _read_only(self, operation: str) -> ReadOnlyError:
+        return ReadOnlyError(resource=self.resource, operation=operation, thing=self.thing)
+
+
+class NcrImageProvider(NcrReadProvider):
+    """Reads one NCR image's details (and, with `include_tags`, its tag list) for NcrImage."""
+
+    resource = "NcrImage"
+    thing = "image"
+    flag_inputs = ("include_tags",)
+
+    def parse_id(self, id_: str) -> tuple[str, str]:
+        return split_image_id(id_)
+
+    def fetch(self, client: NcrClient, settings: Settings, names: tuple[str, ...],
+              props: Mapping[str, Any]) -> dict[str, Any]:
+        registry, image_name = names
+        include_tags = self.optional_flag(props, "include_tags")
+        outputs = image_outputs(registry, image_name, settings.region, client.get_image(registry, image_name))
+        if include_tags:
+            outputs |= tag_list_outputs(client.list_tags(registry, image_name))
+        return outputs
+
+
+class NcrImageTagProvider(NcrReadProvider):
+    """Reads one NCR image tag (its digest and platform images) for NcrImageTag."""
+
+    resource = "NcrImageTag"
+    thing = "image tag"
+    required_inputs = ("registry", "image_name", "tag")
+    text_inputs = ("registry", "image_name", "tag", "region", "endpoint")
+
+    def parse_id(self, id_: str) -> tuple[str, str, str]:
+        return split_tag_id(id_)
+
+    def fetch(self, client: NcrClient, settings: Settings, names: tuple[str, ...],
+              props: Mapping[str, Any]) -> dict[str, Any]:
+        registry, image_name, tag = names
+        return tag_outputs(registry, image_name, tag, settings, client.get_tag(registry, image_name, tag))
 
 
 def image_outputs(registry: str, image_name: str, region: str, details: ImageDetails,
@@ -182,11 +268,34 @@ def image_outputs(registry: str, image_name: str, region: str, details: ImageDet
     return outputs
 
 
-def optional_text(props: Mapping[str, Any], name: str) -> str | None:
+def tag_list_outputs(tags: list[TagDetails]) -> dict[str, Any]:
+    """NcrImage's `include_tags` outputs from a tag list already newest first."""
+    names = [tag.name for tag in tags if tag.name is not None]
+    return {"include_tags": True, "tags": names, "latest_tag": names[0] if names else None}
+
+
+def tag_outputs(registry: str, image_name: str, tag: str, settings: Settings, details: TagDetails) -> dict[str, Any]:
+    """The NcrImageTag outputs of one tag read with `settings` (their region and site make the Docker host)."""
+    digest = details.require_digest(f"tag {registry}/{image_name}:{tag}")
+    return {
+        "registry": registry,
+        "image_name": image_name,
+        "tag": tag,
+        "region": settings.region,
+        "digest": digest,
+        "full_size": details.full_size,
+        "last_updated": details.last_updated,
+        "last_updated_at": details.last_updated_at,
+        "platforms": [platform.to_dict() for platform in details.platforms],
+        "image_ref_by_digest": digest_reference(registry, image_name, digest, settings.region, settings.site),
+    }
+
+
+def optional_text(props: Mapping[str, Any], name: str, resource: str = "NcrImage") -> str | None:
     """An optional text input; anything else is a configuration error naming the input."""
     value = props.get(name)
     if value is not None and not isinstance(value, str):
-        raise ConfigurationError(reason=f"The NcrImage input {name} must be text, got {type(value).__name__}")
+        raise ConfigurationError(reason=f"The {resource} input {name} must be text, got {type(value).__name__}")
     return value
 
 

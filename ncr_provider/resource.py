@@ -1,4 +1,4 @@
-"""NcrImage: an existing NCR image's live details as typed Pulumi outputs, read on every preview and up."""
+"""NcrImage and NcrImageTag: live NCR image and tag details as typed Pulumi outputs, read on every preview and up."""
 
 from __future__ import annotations
 
@@ -7,15 +7,20 @@ from dataclasses import dataclass
 import pulumi
 import pulumi.dynamic
 
-from .names import split_image_id, validate_image_name, validate_registry
-from .provider import NcrImageProvider
+from .names import split_image_id, split_tag_id, validate_image_name, validate_registry, validate_tag
+from .provider import NcrImageProvider, NcrImageTagProvider
 
 TYPE_TOKEN = "pulumi-python:dynamic/ncr:NcrImage"
+TAG_TYPE_TOKEN = "pulumi-python:dynamic/ncr:NcrImageTag"
 
 # Declared to the SDK as None in the registered properties, so that Read's answer resolves them.
 OUTPUT_NAMES = (
     "registry", "image_name", "region", "endpoint", "description", "full_description", "pull_count",
-    "tag_mutability_enabled", "last_updated", "last_updated_at", "namespace", "private_id",
+    "tag_mutability_enabled", "last_updated", "last_updated_at", "namespace", "private_id", "tags", "latest_tag",
+)
+TAG_OUTPUT_NAMES = (
+    "registry", "image_name", "tag", "region", "endpoint", "digest", "full_size", "last_updated", "last_updated_at",
+    "platforms", "image_ref_by_digest",
 )
 
 
@@ -31,6 +36,8 @@ class NcrImageArgs:
     """Region override (KR, SGN, JPN; KR or KRS on gov); default: `ncloud:region`."""
     endpoint: pulumi.Input[str] | None = None
     """API endpoint override, scheme://host[:port]; default: `ncr:endpoint`, else the site's host."""
+    include_tags: pulumi.Input[bool] | None = None
+    """True to also read the tag list (`tags`, `latest_tag`): one more request per page of 100 tags."""
 
 
 class NcrImage(pulumi.dynamic.Resource, module="ncr", name="NcrImage"):
@@ -60,6 +67,10 @@ class NcrImage(pulumi.dynamic.Resource, module="ncr", name="NcrImage"):
     """The namespace NCR reports for the image (the registry name)."""
     private_id: pulumi.Output[str]
     """The registry's private endpoint id (empty when it has none)."""
+    tags: pulumi.Output[list[str] | None]
+    """With `include_tags`: every tag name, newest first (by last update); else None."""
+    latest_tag: pulumi.Output[str | None]
+    """With `include_tags`: the most recently updated tag (None when the image has no tags); else None."""
 
     def __init__(
         self,
@@ -71,18 +82,18 @@ class NcrImage(pulumi.dynamic.Resource, module="ncr", name="NcrImage"):
         image_name: pulumi.Input[str] | None = None,
         region: pulumi.Input[str] | None = None,
         endpoint: pulumi.Input[str] | None = None,
+        include_tags: pulumi.Input[bool] | None = None,
     ) -> None:
         """Read the image `registry/image_name`; give either `args` or the keyword arguments."""
         if isinstance(args, pulumi.ResourceOptions) and opts is None:
             args, opts = None, args  # NcrImage("name", opts, registry=...) reads naturally too
-        args = _args(args, registry, image_name, region, endpoint)
+        args = _args(args, registry, image_name, region, endpoint, include_tags)
         image_id = pulumi.Output.all(args.registry, args.image_name).apply(lambda names: _image_id(*names))
         props = dict.fromkeys(OUTPUT_NAMES) | {
             "registry": args.registry, "image_name": args.image_name, "region": args.region, "endpoint": args.endpoint,
+            "include_tags": args.include_tags,
         }
-        # Always a read: the engine then runs only a Read step, on every preview and up; opts.id is ours to set.
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=image_id))
-        super().__init__(NcrImageProvider(), resource_name, props, opts)
+        super().__init__(NcrImageProvider(), resource_name, props, _as_read(opts, image_id))
 
     @staticmethod
     def get(
@@ -92,19 +103,26 @@ class NcrImage(pulumi.dynamic.Resource, module="ncr", name="NcrImage"):
         *,
         region: pulumi.Input[str] | None = None,
         endpoint: pulumi.Input[str] | None = None,
+        include_tags: pulumi.Input[bool] | None = None,
     ) -> NcrImage:
         """Read the image whose id is `registry/image_name` (the image name may contain `/`)."""
         names = pulumi.Output.from_input(id).apply(split_image_id)
         return NcrImage(resource_name, opts=opts, registry=names.apply(lambda n: n[0]),
-                        image_name=names.apply(lambda n: n[1]), region=region, endpoint=endpoint)
+                        image_name=names.apply(lambda n: n[1]), region=region, endpoint=endpoint,
+                        include_tags=include_tags)
 
 
-def _args(args: NcrImageArgs | None, registry, image_name, region, endpoint) -> NcrImageArgs:
+def _as_read(opts: pulumi.ResourceOptions | None, resource_id: pulumi.Input[str]) -> pulumi.ResourceOptions:
+    # Always a read: the engine then runs only a Read step, on every preview and up; opts.id is ours to set.
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=resource_id))
+
+
+def _args(args: NcrImageArgs | None, registry, image_name, region, endpoint, include_tags) -> NcrImageArgs:
     """One NcrImageArgs from either calling style; names given as plain text are validated right away."""
-    keywords = NcrImageArgs(registry, image_name, region, endpoint)
+    keywords = NcrImageArgs(registry, image_name, region, endpoint, include_tags)
     if args is None:
         args = keywords
-    elif any(value is not None for value in (registry, image_name, region, endpoint)):
+    elif any(value is not None for value in (registry, image_name, region, endpoint, include_tags)):
         raise TypeError("NcrImage takes either an NcrImageArgs or keyword arguments, not both")
     if args.registry is None or args.image_name is None:
         raise TypeError("NcrImage needs registry and image_name (or use NcrImage.get with an id 'registry/image')")
@@ -119,3 +137,171 @@ def _args(args: NcrImageArgs | None, registry, image_name, region, endpoint) -> 
 def _image_id(registry: str, image_name: str) -> str:
     """The id of a read: `registry/image_name`, both validated (they may come from other resources' outputs)."""
     return f"{validate_registry(registry)}/{validate_image_name(image_name)}"
+
+
+# -- NcrImageTag ------------------------------------------------------------------------------------
+
+
+@pulumi.output_type
+class PlatformImageOutput(dict):
+    """One platform image of a tag: a dict with these keys, whose numbers are ints again after gRPC."""
+
+    def __init__(self, *, architecture: str | None = None, os: str | None = None, variant: str | None = None,
+                 digest: str | None = None, size: int | None = None, created: int | None = None,
+                 updated: int | None = None, latest_pulled: int | None = None) -> None:
+        super().__init__(architecture=architecture, os=os, variant=variant, digest=digest, size=size, created=created,
+                         updated=updated, latest_pulled=latest_pulled)
+
+    @property
+    @pulumi.getter
+    def architecture(self) -> str | None:
+        """CPU architecture, e.g. `amd64`, `arm64`."""
+        return self["architecture"]
+
+    @property
+    @pulumi.getter
+    def os(self) -> str | None:
+        """Operating system, e.g. `linux`."""
+        return self["os"]
+
+    @property
+    @pulumi.getter
+    def variant(self) -> str | None:
+        """CPU variant, e.g. `v8`, when NCR reports one."""
+        return self["variant"]
+
+    @property
+    @pulumi.getter
+    def digest(self) -> str | None:
+        """This platform's own manifest digest."""
+        return self["digest"]
+
+    @property
+    @pulumi.getter
+    def size(self) -> int | None:
+        """Size in bytes."""
+        return self["size"]
+
+    @property
+    @pulumi.getter
+    def created(self) -> int | None:
+        """Pushed, in milliseconds since the epoch."""
+        return self["created"]
+
+    @property
+    @pulumi.getter
+    def updated(self) -> int | None:
+        """Last updated, in milliseconds since the epoch."""
+        return self["updated"]
+
+    @property
+    @pulumi.getter
+    def latest_pulled(self) -> int | None:
+        """Last pulled, in milliseconds since the epoch (None if never)."""
+        return self["latest_pulled"]
+
+
+@dataclass
+class NcrImageTagArgs:
+    """Which NCR image tag an NcrImageTag reads, and optionally where (plain values or Outputs)."""
+
+    registry: pulumi.Input[str]
+    """The registry name, e.g. `prod`."""
+    image_name: pulumi.Input[str]
+    """The image name inside the registry; it may contain `/`, e.g. `team/web`."""
+    tag: pulumi.Input[str]
+    """The tag, e.g. `1.4.2`."""
+    region: pulumi.Input[str] | None = None
+    """Region override (KR, SGN, JPN; KR or KRS on gov); default: `ncloud:region`."""
+    endpoint: pulumi.Input[str] | None = None
+    """API endpoint override, scheme://host[:port]; default: `ncr:endpoint`, else the site's host."""
+
+
+class NcrImageTag(pulumi.dynamic.Resource, module="ncr", name="NcrImageTag"):
+    """An existing NCR image tag and the digest it points at now, read on every `pulumi preview` and `pulumi up`."""
+
+    registry: pulumi.Output[str]
+    """The registry name."""
+    image_name: pulumi.Output[str]
+    """The image name inside the registry."""
+    tag: pulumi.Output[str]
+    """The tag."""
+    region: pulumi.Output[str]
+    """The region the tag was read in."""
+    endpoint: pulumi.Output[str | None]
+    """The endpoint override given to this resource, if any."""
+    digest: pulumi.Output[str]
+    """The digest the tag points at now, e.g. `sha256:...`."""
+    full_size: pulumi.Output[int]
+    """Total size of the tag's images in bytes."""
+    last_updated: pulumi.Output[int]
+    """When the tag was last pushed or moved, in milliseconds since the epoch."""
+    last_updated_at: pulumi.Output[str]
+    """When the tag was last pushed or moved, as ISO-8601 UTC text."""
+    platforms: pulumi.Output[list[PlatformImageOutput]]
+    """One dict per platform image: architecture, os, variant, digest, size, created, updated, latest_pulled."""
+    image_ref_by_digest: pulumi.Output[str]
+    """The pullable reference pinned to the digest: `<registry>.<kr|sg|jp>.ncr.ntruss.com/<image>@<digest>`
+    (`<registry>.ncr.gov-ntruss.com/...` on site gov)."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: NcrImageTagArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        registry: pulumi.Input[str] | None = None,
+        image_name: pulumi.Input[str] | None = None,
+        tag: pulumi.Input[str] | None = None,
+        region: pulumi.Input[str] | None = None,
+        endpoint: pulumi.Input[str] | None = None,
+    ) -> None:
+        """Read the tag `registry/image_name:tag`; give either `args` or the keyword arguments."""
+        if isinstance(args, pulumi.ResourceOptions) and opts is None:
+            args, opts = None, args
+        args = _tag_args(args, registry, image_name, tag, region, endpoint)
+        tag_id = pulumi.Output.all(args.registry, args.image_name, args.tag).apply(lambda names: _tag_id(*names))
+        props = dict.fromkeys(TAG_OUTPUT_NAMES) | {
+            "registry": args.registry, "image_name": args.image_name, "tag": args.tag, "region": args.region,
+            "endpoint": args.endpoint,
+        }
+        super().__init__(NcrImageTagProvider(), resource_name, props, _as_read(opts, tag_id))
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        id: pulumi.Input[str],  # shadows the builtin, as in every Pulumi get()
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        region: pulumi.Input[str] | None = None,
+        endpoint: pulumi.Input[str] | None = None,
+    ) -> NcrImageTag:
+        """Read the tag whose id is `registry/image_name:tag` (the image name may contain `/`)."""
+        names = pulumi.Output.from_input(id).apply(split_tag_id)
+        return NcrImageTag(resource_name, opts=opts, registry=names.apply(lambda n: n[0]),
+                           image_name=names.apply(lambda n: n[1]), tag=names.apply(lambda n: n[2]),
+                           region=region, endpoint=endpoint)
+
+
+def _tag_args(args: NcrImageTagArgs | None, registry, image_name, tag, region, endpoint) -> NcrImageTagArgs:
+    """One NcrImageTagArgs from either calling style; names given as plain text are validated right away."""
+    keywords = NcrImageTagArgs(registry, image_name, tag, region, endpoint)
+    if args is None:
+        args = keywords
+    elif any(value is not None for value in (registry, image_name, tag, region, endpoint)):
+        raise TypeError("NcrImageTag takes either an NcrImageTagArgs or keyword arguments, not both")
+    if args.registry is None or args.image_name is None or args.tag is None:
+        raise TypeError("NcrImageTag needs registry, image_name and tag "
+                        "(or use NcrImageTag.get with an id 'registry/image:tag')")
+    if isinstance(args.registry, str):
+        validate_registry(args.registry)
+    if isinstance(args.image_name, str):
+        validate_image_name(args.image_name)
+    if isinstance(args.tag, str):
+        validate_tag(args.tag)
+    return args
+
+
+def _tag_id(registry: str, image_name: str, tag: str) -> str:
+    """The id of a tag read: `registry/image_name:tag`, all validated."""
+    return f"{_image_id(registry, image_name)}:{validate_tag(tag)}"

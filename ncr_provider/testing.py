@@ -1,11 +1,11 @@
-"""Drive NcrImage the way the Pulumi engine does, without the Pulumi CLI: for our tests, benchmarks and yours.
+"""Drive NcrImage and NcrImageTag the way the Pulumi engine does, without the Pulumi CLI: for our tests, benchmarks and yours.
 
 Level 2, the provider protocol: `ProviderServer` starts `python -u -m pulumi.dynamic` exactly as the
 engine does, reads its port, and calls `Configure`, `Read` and `Check` over gRPC with properties
 serialized by the SDK's own `rpc.serialize_properties`.
 
 Level 3, whole programs: `ProviderMocks` is a `pulumi.runtime.Mocks` that forwards every NcrImage
-read to such a server, so a program runs in-process with real reads; `use_mocks` installs it (and
+and NcrImageTag read to such a server, so a program runs in-process with real reads; `use_mocks` installs it (and
 restores the runtime afterwards) and `run_program` runs a program and returns its stack exports.
 
 Testing your own program against the local emulator:
@@ -48,10 +48,13 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi.runtime.settings import get_root_resource, reset_options
 
-from .provider import NcrImageProvider
-from .resource import TYPE_TOKEN
+from .provider import NcrImageProvider, NcrImageTagProvider, NcrReadProvider
+from .resource import TAG_TYPE_TOKEN, TYPE_TOKEN
 
 PROVIDER_KEY = "__provider"
+
+READ_TYPES: Mapping[str, type[NcrReadProvider]] = {TYPE_TOKEN: NcrImageProvider, TAG_TYPE_TOKEN: NcrImageTagProvider}
+"""The type token of each read resource, and the provider class behind it."""
 
 
 def provider_blob(provider: pulumi.dynamic.ResourceProvider | None = None) -> str:
@@ -115,7 +118,7 @@ class ProviderServer:
         self._stderr: IO[bytes] | None = None
         self._channel: grpc.Channel | None = None
         self._stub: provider_pb2_grpc.ResourceProviderStub | None = None
-        self._blob: str | None = None
+        self._blobs: dict[str, str] = {}
 
     # -- lifecycle --
 
@@ -197,12 +200,16 @@ class ProviderServer:
     @property
     def blob(self) -> str:
         """The default `__provider` value: a serialized NcrImageProvider()."""
-        if self._blob is None:
-            self._blob = provider_blob()
-        return self._blob
+        return self.blob_for(TYPE_TOKEN)
 
-    def urn(self, name: str) -> str:
-        return f"{self.urn_prefix}::{TYPE_TOKEN}::{name}"
+    def blob_for(self, type_: str) -> str:
+        """The `__provider` value of a read resource type: its serialized provider."""
+        if type_ not in self._blobs:
+            self._blobs[type_] = provider_blob(READ_TYPES[type_]())
+        return self._blobs[type_]
+
+    def urn(self, name: str, type_: str = TYPE_TOKEN) -> str:
+        return f"{self.urn_prefix}::{type_}::{name}"
 
     def call(self, method: str, request: Any) -> Any:
         """One RPC by name; a gRPC error becomes ProviderCallError."""
@@ -218,30 +225,30 @@ class ProviderServer:
                                                                     acceptResources=True))
 
     def read_request(self, id_: str, inputs: Mapping[str, Any], provider_blob: str | None = None,
-                     name: str = "image") -> provider_pb2.ReadRequest:
+                     name: str = "image", type_: str = TYPE_TOKEN) -> provider_pb2.ReadRequest:
         """The ReadRequest of a read resource: its registered properties as both state and inputs."""
-        props = serialize({**inputs, PROVIDER_KEY: provider_blob or self.blob})
-        return provider_pb2.ReadRequest(id=id_, urn=self.urn(name), name=name, type=TYPE_TOKEN,
+        props = serialize({**inputs, PROVIDER_KEY: provider_blob or self.blob_for(type_)})
+        return provider_pb2.ReadRequest(id=id_, urn=self.urn(name, type_), name=name, type=type_,
                                         properties=props, inputs=props)
 
     def read_response(self, id_: str, inputs: Mapping[str, Any], provider_blob: str | None = None,
-                      name: str = "image") -> provider_pb2.ReadResponse:
+                      name: str = "image", type_: str = TYPE_TOKEN) -> provider_pb2.ReadResponse:
         """Read, returning the raw ReadResponse."""
-        return self.call("Read", self.read_request(id_, inputs, provider_blob, name))
+        return self.call("Read", self.read_request(id_, inputs, provider_blob, name, type_))
 
     def read(self, id_: str, inputs: Mapping[str, Any], provider_blob: str | None = None,
-             name: str = "image") -> tuple[str, dict[str, Any]]:
+             name: str = "image", type_: str = TYPE_TOKEN) -> tuple[str, dict[str, Any]]:
         """Read; returns (id, outputs) with the outputs as the engine receives them, minus `__provider`."""
-        response = self.read_response(id_, inputs, provider_blob, name)
+        response = self.read_response(id_, inputs, provider_blob, name, type_)
         outputs = deserialize(response.properties)
         outputs.pop(PROVIDER_KEY, None)
         return response.id, outputs
 
     def check(self, olds: Mapping[str, Any], news: Mapping[str, Any], provider_blob: str | None = None,
-              name: str = "image") -> tuple[dict[str, Any], list[tuple[str, str]]]:
+              name: str = "image", type_: str = TYPE_TOKEN) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Check; returns (inputs, [(property, reason), ...])."""
-        blob = provider_blob or self.blob
-        request = provider_pb2.CheckRequest(urn=self.urn(name), name=name, type=TYPE_TOKEN,
+        blob = provider_blob or self.blob_for(type_)
+        request = provider_pb2.CheckRequest(urn=self.urn(name, type_), name=name, type=type_,
                                             olds=serialize({**olds, PROVIDER_KEY: blob}),
                                             news=serialize({**news, PROVIDER_KEY: blob}))
         response = self.call("Check", request)
@@ -264,20 +271,21 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 class ProviderMocks(pulumi.runtime.Mocks):
-    """Pulumi mocks that send every NcrImage read to a real provider server; other resources go to `fallback`."""
+    """Pulumi mocks that send every NcrImage and NcrImageTag read to a real provider server; other resources go to
+    `fallback`."""
 
     def __init__(self, server: ProviderServer, fallback: pulumi.runtime.Mocks | None = None):
         self.server = server
         self.fallback = fallback
         self.reads: list[tuple[str, str]] = []
-        """(resource name, id) of every NcrImage read forwarded, in order."""
+        """(resource name, id) of every NcrImage and NcrImageTag read forwarded, in order."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        if args.typ == TYPE_TOKEN and args.resource_id:
+        if args.typ in READ_TYPES and args.resource_id:
             inputs = dict(args.inputs)
             blob = rpc.unwrap_rpc_secret(inputs.pop(PROVIDER_KEY, None))
             self.reads.append((args.name, args.resource_id))
-            return self.server.read(args.resource_id, inputs, blob, name=args.name)
+            return self.server.read(args.resource_id, inputs, blob, name=args.name, type_=args.typ)
         if self.fallback is not None:
             return self.fallback.new_resource(args)
         return f"{args.name}-id", dict(args.inputs)

@@ -16,6 +16,7 @@ from ncr_provider.errors import (
     NcrApiError,
     PermissionDeniedError,
     ServerError,
+    TagNotFoundError,
     ThrottledError,
 )
 from ncr_provider.signing import now_ms
@@ -171,3 +172,74 @@ def test_retry_policy_delays():
 def test_repr_shows_no_secret(client, emulator):
     assert emulator.secret_key not in repr(client)
     assert emulator.access_key not in repr(client)
+
+
+# -- tags -----------------------------------------------------------------------------------------
+
+def tag_list_requests(emulator) -> list[dict]:
+    return [r.query for r in emulator.requests if r.path.endswith("/tags")]
+
+
+@pytest.mark.parametrize("pagesize,pages", [(10, 5), (20, 3), (45, 1), (100, 1)])
+def test_list_tags_follows_every_page_to_the_end(client, emulator, pagesize, pages):
+    # given prod/team/api with 45 tags, when listed `pagesize` at a time
+    tags = client.list_tags("prod", "team/api", pagesize=pagesize)
+    # then every tag arrives once, newest first, in exactly as many requests as there are pages
+    assert len(tags) == 45 and len({t.name for t in tags}) == 45
+    times = [t.last_updated for t in tags]
+    assert times == sorted(times, reverse=True)
+    assert tag_list_requests(emulator) == [{"page": str(n), "pagesize": str(pagesize)} for n in range(1, pages + 1)]
+    assert emulator.requests[0].raw_path == f"/ncr/api/v2/repositories/prod/team%2Fapi/tags?page=1&pagesize={pagesize}"
+
+
+def test_list_tags_is_typed_and_sorted_newest_first_whatever_the_server_order(client, emulator):
+    # given NCR answering one page in oldest-first order (NCP documents no order)
+    old = {"name": "old", "digest": "sha256:" + "0" * 64, "last_updated": 1000, "images": []}
+    new = {"name": "new", "digest": "sha256:" + "1" * 64, "last_updated": 2000, "images": []}
+    emulator.enqueue(status=200, body={"count": 2, "next": None, "previous": None, "results": [old, new]})
+    # when listed
+    tags = client.list_tags("prod", "team/web")
+    # then newest first
+    assert [(t.name, t.last_updated_at) for t in tags] == [("new", "1970-01-01T00:00:02Z"), ("old", "1970-01-01T00:00:01Z")]
+
+
+def test_list_tags_of_a_missing_image_names_image_and_region(client):
+    with pytest.raises(ImageNotFoundError) as caught:
+        client.list_tags("prod", "no/such")
+    assert str(caught.value) == "Image prod/no/such not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)."
+
+
+def test_list_tags_of_an_image_without_tags_is_empty_after_one_request(client, emulator):
+    emulator.add_image("prod", "empty/repo")
+    assert client.list_tags("prod", "empty/repo") == []
+    assert len(emulator.requests) == 1
+
+
+def test_get_tag_returns_digest_and_platforms(client, emulator):
+    tag = client.get_tag("prod", "team/web", "1.2.1")
+    assert tag.name == "1.2.1"
+    assert tag.digest == "sha256:16163e362774884fee5518ed9711677cbf3f6f2d728399b1857e63f1f2fe438c"
+    assert [(p.os, p.architecture, p.variant) for p in tag.platforms] == [("linux", "amd64", None), ("linux", "arm64", "v8")]
+    assert tag.full_size == sum(p.size for p in tag.platforms)
+    assert [r.raw_path for r in emulator.requests] == ["/ncr/api/v2/repositories/prod/team%2Fweb/tags/1.2.1"]
+
+
+def test_get_tag_of_a_missing_tag_names_image_tag_and_region(client):
+    with pytest.raises(TagNotFoundError) as caught:
+        client.get_tag("prod", "team/web", "9.9.9")
+    assert str(caught.value) == "Tag prod/team/web:9.9.9 not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)."
+    assert (caught.value.status, caught.value.error_code, caught.value.tag) == (404, "300", "9.9.9")
+
+
+@pytest.mark.parametrize("tag", ["", ".hidden", "-x", "a/b", "a?b", "a#b", "a b", "..", "a%2F", "x" * 129, "ａ"])
+def test_get_tag_refuses_a_bad_tag_before_sending(client, emulator, tag):
+    with pytest.raises(InvalidNameError) as caught:
+        client.get_tag("prod", "team/web", tag)
+    assert caught.value.field == "tag"
+    assert emulator.requests == []
+
+
+def test_get_tag_in_another_region_uses_its_prefix(emulator):
+    with make_client(emulator, region="SGN") as client:
+        assert client.get_tag("sgn-apps", "shop/cart", "3.1.0").name == "3.1.0"
+    assert emulator.requests[-1].raw_path == "/ncr/sgn-api/v2/repositories/sgn-apps/shop%2Fcart/tags/3.1.0"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ncr_provider.errors import InvalidResponseError
-from ncr_provider.model import ImageDetails, iso_from_ms, parse_json_object
+from ncr_provider.model import ImageDetails, TagDetails, iso_from_ms, newest_first, parse_json_object
 
 SEED = (b'{"can_edit": true, "description": "ncp docker", "full_description": "Naver Cloud Platform Docker",'
         b' "is_automated": null, "is_private": null, "last_updated": 1711928488000, "name": "ncpdocker",'
@@ -53,3 +53,65 @@ def test_iso_from_ms_edges():
     assert iso_from_ms(0) == "1970-01-01T00:00:00Z"
     assert iso_from_ms(1500) == "1970-01-01T00:00:01.500Z"
     assert iso_from_ms(10**20) is None
+
+
+# -- tags -----------------------------------------------------------------------------------------
+
+TAG = {
+    "creator": "web-ci", "digest": "sha256:" + "16" * 32, "full_size": 102028836, "id": 7, "image_id": 3,
+    "images": [
+        {"architecture": "amd64", "created": 1717400000000, "digest": "sha256:" + "3a" * 32, "features": "",
+         "latest_pulled": 1717403600000, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+         "os": "linux", "os_features": "", "os_version": "", "size": 50182115, "updated": 1717400000000, "variant": None},
+        {"architecture": "arm64", "created": 1717400000000, "digest": "sha256:" + "15" * 32, "latest_pulled": None,
+         "os": "linux", "size": 51846721, "updated": 1717400000000, "variant": "v8"},
+    ],
+    "last_updated": 1717400000000, "last_updater": "web-ci", "name": "1.2.1",
+}
+
+
+def test_tag_parses_to_typed_fields_and_platforms():
+    tag = TagDetails.from_wire(TAG, "tag prod/team/web:1.2.1")
+    assert (tag.name, tag.digest, tag.full_size, tag.creator, tag.last_updater) == (
+        "1.2.1", "sha256:" + "16" * 32, 102028836, "web-ci", "web-ci")
+    assert tag.last_updated_at == "2024-06-03T07:33:20Z"
+    assert [(p.os, p.architecture, p.variant, p.size) for p in tag.platforms] == [
+        ("linux", "amd64", None, 50182115), ("linux", "arm64", "v8", 51846721)]
+    assert tag.platforms[1].latest_pulled is None
+    as_dict = tag.to_dict()
+    assert as_dict["last_updated_at"] == "2024-06-03T07:33:20Z"
+    assert as_dict["platforms"][0] == {
+        "architecture": "amd64", "os": "linux", "digest": "sha256:" + "3a" * 32, "size": 50182115,
+        "created": 1717400000000, "updated": 1717400000000, "latest_pulled": 1717403600000, "variant": None}
+    assert isinstance(as_dict["platforms"], list)
+
+
+def test_tag_tolerates_nulls_missing_fields_and_no_images():
+    tag = TagDetails.from_wire({"name": "x", "digest": None, "images": None, "brand_new": {"a": 1}})
+    assert (tag.digest, tag.full_size, tag.last_updated, tag.platforms) == (None, None, None, ())
+    assert TagDetails.from_wire({"name": "y"}).platforms == ()
+    with pytest.raises(InvalidResponseError) as caught:
+        tag.require_digest("tag prod/web:x")
+    assert str(caught.value) == "NCR returned an invalid response for tag prod/web:x: NCR reported no digest for the tag"
+
+
+@pytest.mark.parametrize("change,reason", [
+    ({"full_size": "12"}, "full_size must be a number, got string '12'"),
+    ({"images": {"os": "linux"}}, "images must be a list, got a JSON object"),
+    ({"images": ["linux/amd64"]}, "each entry of 'images' must be a JSON object, got a JSON string"),
+    ({"images": [{"size": True}]}, "size must be a number, got boolean True"),
+    ({"digest": "sha256:not-hex"}, "digest must be a digest such as sha256:<64 hex digits>, got string 'sha256:not-hex'"),
+    ({"digest": 12}, "digest must be a digest such as sha256:<64 hex digits>, got number 12"),
+])
+def test_tag_with_wrong_types_is_an_invalid_response(change, reason):
+    with pytest.raises(InvalidResponseError) as caught:
+        TagDetails.from_wire({**TAG, **change}, "tag prod/web:1")
+    assert str(caught.value) == f"NCR returned an invalid response for tag prod/web:1: {reason}"
+
+
+def test_newest_first_orders_by_time_then_name_with_unknown_times_last():
+    def tag(name, when):
+        return TagDetails(name, None, None, when, None, None)
+
+    ordered = newest_first([tag("b", 1), tag("old", 0), tag("none", None), tag("a", 1), tag("new", 5)])
+    assert [t.name for t in ordered] == ["new", "a", "b", "old", "none"]

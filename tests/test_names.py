@@ -8,10 +8,12 @@ from ncr_provider.errors import InvalidNameError
 from ncr_provider.names import (
     ImageRef,
     NotNcrReference,
+    digest_reference,
     docker_host,
     find_references,
     parse_reference,
     split_image_id,
+    split_tag_id,
     validate_image_name,
     validate_registry,
 )
@@ -135,3 +137,32 @@ def test_find_references_reports_malformed_ones():
     found = find_references({"image": "prod.kr.ncr.ntruss.com/Team/Web"})
     assert len(found) == 1 and found[0].ref is None
     assert found[0].error.field == "image_name"
+
+
+def test_split_tag_id_keeps_slashes_in_the_image_and_splits_at_the_last_colon():
+    assert split_tag_id("prod/team/web:1.2.1") == ("prod", "team/web", "1.2.1")
+    assert split_tag_id("a/b:latest") == ("a", "b", "latest")
+
+
+@pytest.mark.parametrize("text", ["prod/team/web", "prod:1.0", "prod/team/web:", "prod/team:x/web", 7, None])
+def test_split_tag_id_refuses_what_is_not_registry_image_tag(text):
+    with pytest.raises(InvalidNameError):
+        split_tag_id(text)
+
+
+@pytest.mark.parametrize("region,site,host", [
+    ("KR", "public", "prod.kr.ncr.ntruss.com"), ("SGN", "public", "prod.sg.ncr.ntruss.com"),
+    ("JPN", "public", "prod.jp.ncr.ntruss.com"), ("KRS", "gov", "prod.ncr.gov-ntruss.com"),
+])
+def test_digest_reference_is_pullable_and_parses_back(region, site, host):
+    text = digest_reference("prod", "team/web", DIGEST, region, site)
+    assert text == f"{host}/team/web@{DIGEST}"
+    ref = parse_reference(text)
+    assert (ref.registry, ref.image_name, ref.digest, ref.tag, ref.site) == ("prod", "team/web", DIGEST, None, site)
+
+
+@pytest.mark.parametrize("digest", ["sha256:xyz", "1.0", "sha256:" + "ab" * 32 + "\n", ""])
+def test_digest_reference_refuses_what_is_not_a_digest(digest):
+    with pytest.raises(InvalidNameError) as caught:
+        digest_reference("prod", "team/web", digest, "KR")
+    assert caught.value.field == "digest"

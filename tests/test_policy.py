@@ -31,12 +31,15 @@ from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKN
 
 from ncr_provider.emulator import NcrEmulator
 from ncr_provider.policy import (
+    DIGEST_REFERENCES_POLICY,
     MUTABLE_TAGS_POLICY,
     NCR_IMAGE_TYPE,
     REGISTERED_IMAGES_POLICY,
     UNCHECKED_IMAGES_POLICY,
     LookupCache,
+    digest_references_policy,
     mutable_image_tags_policies,
+    policies,
     registered_images_policy,
 )
 
@@ -398,6 +401,94 @@ def test_stack_policy_honours_allowed_images():
     assert found == []
 
 
+# --- (a') the optional digest-references policy, called directly ---
+
+API_DIGEST = "sha256:d4fd6103badfd8d14833e124f8f2d146bb435d23468434d8399124ced0e028d2"  # prod/team/api:build-144
+MUTABLE_PINNED = f"prod.kr.ncr.ntruss.com/team/api@{API_DIGEST}"
+
+
+@pytest.fixture
+def validate_digests(lookups):
+    """Run the digest-references policy on one resource; returns its violations."""
+    policy = digest_references_policy(lookups=lookups)
+
+    def run(args: ResourceValidationArgs) -> list[str]:
+        violations: list[str] = []
+        policy.validate(args, lambda message, urn=None: violations.append(message))
+        return violations
+
+    return run
+
+
+def test_digest_policy_is_in_the_pack_and_disabled_unless_enabled():
+    from pulumi_policy import EnforcementLevel
+
+    assert [p.name for p in policies()][-1] == DIGEST_REFERENCES_POLICY
+    assert digest_references_policy().enforcement_level == EnforcementLevel.DISABLED
+
+
+def test_tag_reference_to_a_mutable_repository_must_be_a_digest(ncp_env, validate_digests):
+    # given a Deployment running the mutable repository by tag, and the same repository by digest
+    args = resource_args(deployment(MUTABLE, MUTABLE_PINNED), {"endpoint": ncp_env.url})
+
+    # when the digest policy validates it
+    violations = validate_digests(args)
+
+    # then only the tag reference is a violation, saying how to pin it
+    assert violations == [
+        f"NCR image prod/team/api (region KR) allows mutable tags, and '{MUTABLE}' at {CONTAINER_PATH.format(0)} "
+        "names it by tag, so what runs can change without a deployment. Deploy it by digest "
+        "(prod.kr.ncr.ntruss.com/team/api@sha256:...): NcrImageTag's image_ref_by_digest or `ncr-image resolve` "
+        "gives the reference; or exempt it with allowedImages."]
+
+
+def test_a_reference_without_tag_or_digest_is_a_tag_reference_too(ncp_env, validate_digests):
+    violations = validate_digests(resource_args(docker_container("prod.kr.ncr.ntruss.com/team/api"),
+                                                {"endpoint": ncp_env.url}, type_=CONTAINER))
+    assert len(violations) == 1 and "'prod.kr.ncr.ntruss.com/team/api' at image names it by tag" in violations[0]
+
+
+def test_digest_references_and_immutable_repositories_pass(ncp_env, validate_digests):
+    # given a pinned mutable image (never looked up) and an immutable one by tag (looked up, and fine)
+    args = resource_args(deployment(MUTABLE_PINNED, IMMUTABLE), {"endpoint": ncp_env.url})
+
+    assert validate_digests(args) == []
+    assert (image_requests(ncp_env, "prod/team/api"), image_requests(ncp_env, "prod/team/web")) == (0, 1)
+
+
+def test_digest_policy_allowed_images_exempt_without_a_lookup(ncp_env, validate_digests):
+    args = resource_args(deployment(MUTABLE), {"endpoint": ncp_env.url, "allowedImages": ["prod/team/*"]})
+
+    assert validate_digests(args) == []
+    assert ncp_env.requests == []
+
+
+def test_digest_policy_shares_the_main_policys_lookups(ncp_env, validate, validate_digests):
+    # given the main policy has judged the mutable image already
+    args = resource_args(deployment(MUTABLE), {"endpoint": ncp_env.url})
+    assert len(validate(args).violations) == 1
+
+    # when the digest policy judges the same resource with the same lookup cache
+    violations = validate_digests(args)
+
+    # then it reports, and NCR was asked once in all
+    assert len(violations) == 1
+    assert image_requests(ncp_env, "prod/team/api") == 1
+
+
+@pytest.mark.parametrize(("fail_open", "expected"), [(False, 1), (True, 0)])
+def test_digest_policy_on_lookup_failure_follows_fail_open(ncp_env, validate_digests, fail_open, expected):
+    _break_ncr(ncp_env, "500")
+    args = resource_args(deployment(MUTABLE), {"endpoint": ncp_env.url, "failOpen": fail_open})
+
+    violations = validate_digests(args)
+
+    assert len(violations) == expected
+    if violations:
+        assert violations[0].startswith(f"Could not check NCR image prod/team/api (region KR) at {CONTAINER_PATH.format(0)}")
+    assert ncp_env.pending == 0
+
+
 # --- (b) the pack, served for real ---
 
 # `python -m pulumi.policy` requires the engine's address as its first argument, but neither it
@@ -502,6 +593,7 @@ def test_pack_describes_its_policies_and_config_schema(pack):
         MUTABLE_TAGS_POLICY: analyzer_pb2.MANDATORY,
         UNCHECKED_IMAGES_POLICY: analyzer_pb2.ADVISORY,
         REGISTERED_IMAGES_POLICY: analyzer_pb2.MANDATORY,
+        DIGEST_REFERENCES_POLICY: analyzer_pb2.DISABLED,
     }
     main = policies[MUTABLE_TAGS_POLICY]
     assert main.description == "Prohibits deploying NCR images whose repository allows mutable tags"
@@ -512,6 +604,8 @@ def test_pack_describes_its_policies_and_config_schema(pack):
     assert schema["allowedImages"]["type"] == "array" and schema["allowedImages"]["items"] == {"type": "string"}
     assert schema["failOpen"] == {**schema["failOpen"], "type": "boolean", "default": False}
     assert "only registered resources" in policies[REGISTERED_IMAGES_POLICY].description
+    digest_schema = json_format.MessageToDict(policies[DIGEST_REFERENCES_POLICY].configSchema.properties)
+    assert set(digest_schema) == {"allowedImages", "region", "endpoint", "failOpen"}
 
 
 def test_pack_judges_a_deployment_and_a_docker_container(pack, pack_emulator):
@@ -605,3 +699,28 @@ def test_pack_stack_policy_reports_a_registered_mutable_ncr_image(pack, pack_emu
     assert summary(diagnostics) == [(REGISTERED_IMAGES_POLICY, analyzer_pb2.MANDATORY)]
     assert diagnostics[0].urn == resources[0].urn
     assert "prod/team/api" in diagnostics[0].message
+
+
+def test_pack_digest_policy_once_enabled_flags_tags_of_a_repository_exempted_from_the_main_policy(pack, pack_emulator):
+    # given the mutable repository exempted from the main policy, and the digest policy enabled as mandatory
+    main = analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY)
+    main.properties.update({"endpoint": pack_emulator.url, "allowedImages": ["prod/team/api"]})
+    digests = analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY)
+    digests.properties.update({"endpoint": pack_emulator.url})
+    pack.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
+        MUTABLE_TAGS_POLICY: main, DIGEST_REFERENCES_POLICY: digests}))
+
+    # when a Deployment runs it once by tag and once by digest
+    diagnostics = analyze(pack, DEPLOYMENT, deployment(MUTABLE, MUTABLE_PINNED), "pinning")
+
+    # then only the tag reference is reported, by the digest policy
+    assert summary(diagnostics) == [(DIGEST_REFERENCES_POLICY, analyzer_pb2.MANDATORY)]
+    assert f"'{MUTABLE}' at {CONTAINER_PATH.format(0)} names it by tag" in diagnostics[0].message
+
+
+def test_pack_digest_policy_stays_silent_while_disabled(pack, pack_emulator):
+    # given the engine's config names only the main policy (exempting the image), as before this policy existed
+    configure(pack, pack_emulator, allowedImages=["prod/team/api"])
+
+    # then a tag reference to the mutable repository draws nothing
+    assert analyze(pack, DEPLOYMENT, deployment(MUTABLE), "disabled") == []

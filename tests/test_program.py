@@ -6,16 +6,18 @@ import json
 import os
 import shutil
 import sys
+import types
 from pathlib import Path
 
 import pulumi
 import pytest
 from conftest import NCP_ENV_VARS
 
-from ncr_provider import NcrImage, NcrImageArgs
+from ncr_provider import NcrImage, NcrImageArgs, NcrImageTag, NcrImageTagArgs, NcrImageTagProvider
 from ncr_provider.emulator import NcrEmulator
 from ncr_provider.errors import InvalidNameError
-from ncr_provider.resource import TYPE_TOKEN
+from ncr_provider.names import find_references
+from ncr_provider.resource import TAG_TYPE_TOKEN, TYPE_TOKEN
 from ncr_provider.testing import ProviderCallError, ProviderMocks, ProviderServer, provider_blob, run_program, use_mocks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,6 +175,109 @@ def test_constructor_refuses_bad_calls_before_any_rpc():
         NcrImage("x", registry="prod")
     with pytest.raises(InvalidNameError, match=r"^Invalid registry 'Prod'"):
         NcrImage("x", registry="Prod", image_name="web")
+
+
+# -- NcrImageTag and include_tags in programs --------------------------------------------------
+
+WEB_1_2_1 = "sha256:16163e362774884fee5518ed9711677cbf3f6f2d728399b1857e63f1f2fe438c"
+K8S_EXAMPLE = ROOT / "examples" / "k8s-by-digest"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+def test_latest_tag_of_an_image_pinned_by_digest_with_typed_outputs(mocks):
+    def program():
+        api = NcrImage("api", registry="prod", image_name="team/api", include_tags=True)
+        # The tag is known only once `api` has been read: the id is composed from its outputs.
+        latest = NcrImageTag("api-latest", registry=api.registry, image_name=api.image_name, tag=api.latest_tag)
+        web = NcrImageTag.get("web", "prod/team/web:1.2.1")
+        pulumi.export("api", pulumi.Output.all(api.latest_tag, api.tags.apply(len), latest.id, latest.image_ref_by_digest))
+        pulumi.export("web", pulumi.Output.all(web.full_size, web.last_updated, web.platforms, web.image_ref_by_digest))
+
+    exports = run_program(program)
+
+    latest_tag, tag_count, latest_id, latest_ref = exports["api"]
+    assert (latest_tag, tag_count, latest_id) == ("build-144", 45, "prod/team/api:build-144")
+    assert latest_ref.startswith("prod.kr.ncr.ntruss.com/team/api@sha256:")
+    full_size, last_updated, platforms, web_ref = exports["web"]
+    assert (full_size, last_updated, web_ref) == (102028836, 1717400000000, f"prod.kr.ncr.ntruss.com/team/web@{WEB_1_2_1}")
+    assert type(full_size) is int and type(last_updated) is int  # doubles on the wire, ints in the program
+    assert [(p["os"], p["architecture"], p.get("variant"), p["size"]) for p in platforms] == [
+        ("linux", "amd64", None, 50182115), ("linux", "arm64", "v8", 51846721)]
+    assert all(type(p["size"]) is int and type(p["created"]) is int for p in platforms)
+    assert sorted(mocks.reads) == [("api", "prod/team/api"), ("api-latest", "prod/team/api:build-144"),
+                                   ("web", "prod/team/web:1.2.1")]
+
+
+@pytest.mark.parametrize("preview", [True])
+def test_tag_digest_is_known_at_preview(mocks):
+    exports = run_program(lambda: pulumi.export("ref", NcrImageTag.get("web", "prod/team/web:1.2.1").image_ref_by_digest))
+
+    assert exports == {"ref": f"prod.kr.ncr.ntruss.com/team/web@{WEB_1_2_1}"}
+
+
+def test_ncr_image_tag_registers_as_a_read_with_its_own_small_provider_blob(server):
+    recording = RecordingMocks(server)
+    with use_mocks(recording, project=PROJECT):
+        run_program(lambda: NcrImageTag("web", NcrImageTagArgs("prod", "team/web", "1.2.1", region="KR")))
+
+    [args] = recording.registered
+    assert (args.typ, args.name, args.resource_id) == (TAG_TYPE_TOKEN, "web", "prod/team/web:1.2.1")
+    assert args.inputs["__provider"] == provider_blob(NcrImageTagProvider()) != provider_blob()
+    assert len(args.inputs["__provider"]) <= 100
+    assert {k: args.inputs[k] for k in ("registry", "image_name", "tag", "region")} == {
+        "registry": "prod", "image_name": "team/web", "tag": "1.2.1", "region": "KR"}
+
+
+def test_a_missing_tag_fails_the_program_with_the_providers_sentence(mocks):
+    with pytest.raises(ProviderCallError) as caught:
+        run_program(lambda: pulumi.export("ref", NcrImageTag.get("gone", "prod/team/web:0.0.0").digest))
+
+    assert caught.value.last_line == (
+        "ncr_provider.errors.TagNotFoundError: Tag prod/team/web:0.0.0 not found in region KR "
+        "(HTTP 404 (NCP errorCode 300): Not Found).")
+
+
+def test_tag_constructor_refuses_bad_calls_before_any_rpc():
+    with pytest.raises(TypeError, match="either an NcrImageTagArgs or keyword arguments"):
+        NcrImageTag("x", NcrImageTagArgs("prod", "web", "1"), tag="2")
+    with pytest.raises(TypeError, match="needs registry, image_name and tag"):
+        NcrImageTag("x", registry="prod", image_name="web")
+    with pytest.raises(InvalidNameError, match=r"^Invalid tag '-1'"):
+        NcrImageTag("x", registry="prod", image_name="web", tag="-1")
+
+
+class _StandInDeployment(pulumi.CustomResource):
+    """The one pulumi_kubernetes class the example uses, registered with its real type token and inputs."""
+
+    def __init__(self, resource_name, metadata=None, spec=None, opts=None):
+        super().__init__(DEPLOYMENT, resource_name, {"metadata": metadata, "spec": spec}, opts)
+
+
+@pytest.fixture
+def stand_in_kubernetes(monkeypatch):
+    """pulumi_kubernetes is the example's dependency, not ours: a stand-in registers the same resource."""
+    module = types.ModuleType("pulumi_kubernetes")
+    module.apps = types.SimpleNamespace(v1=types.SimpleNamespace(Deployment=_StandInDeployment))
+    monkeypatch.setitem(sys.modules, "pulumi_kubernetes", module)
+
+
+def test_k8s_example_deploys_the_tag_by_digest(server, stand_in_kubernetes):
+    recording = RecordingMocks(server)
+    config = {"ncr-k8s-by-digest:image": "prod/team/web:1.2.1", "ncr-k8s-by-digest:replicas": "3"}
+    with use_mocks(recording, project="ncr-k8s-by-digest", config=config):
+        exports = run_program(K8S_EXAMPLE)
+
+    pinned = f"prod.kr.ncr.ntruss.com/team/web@{WEB_1_2_1}"
+    assert exports == {"image": pinned, "digest": WEB_1_2_1, "platforms": ["linux/amd64", "linux/arm64"]}
+    [deployment] = [args for args in recording.registered if args.typ == DEPLOYMENT]
+    spec = deployment.inputs["spec"]
+    assert spec["replicas"] == 3
+    assert spec["template"]["spec"]["containers"] == [{"name": "team-web", "image": pinned}]
+    assert deployment.inputs["metadata"]["annotations"] == {
+        "ncr.ntruss.com/tag": "prod/team/web:1.2.1", "ncr.ntruss.com/tag-updated": "2024-06-03T07:33:20Z"}
+    # What the policy pack will see: one NCR reference, pinned by digest, at the container's path.
+    [found] = find_references(deployment.inputs)
+    assert (found.path, found.ref.digest, found.ref.tag) == ("spec.template.spec.containers[0].image", WEB_1_2_1, None)
 
 
 # -- with the real CLI, where it exists -----------------------------------------------------

@@ -12,11 +12,20 @@ import pytest
 from conftest import FAST_RETRY
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime.rpc import UNKNOWN
 
-from ncr_provider import NcrImageProvider
+from ncr_provider import NcrImageProvider, NcrImageTagProvider
 from ncr_provider.emulator import NcrEmulator
-from ncr_provider.errors import AuthenticationError, ConfigurationError, ImageNotFoundError, InvalidNameError, ThrottledError
-from ncr_provider.provider import ReadOnlyError
+from ncr_provider.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ImageNotFoundError,
+    InvalidNameError,
+    InvalidResponseError,
+    TagNotFoundError,
+    ThrottledError,
+)
+from ncr_provider.provider import NcrReadProvider, ReadOnlyError
 
 SEED_OUTPUTS = {
     "registry": "ncpdocker",
@@ -39,7 +48,7 @@ class FastRetryProvider(NcrImageProvider):
     client_options = {**NcrImageProvider.client_options, "retry": FAST_RETRY}
 
 
-def configured(stack_config: dict, cls: type[NcrImageProvider] = FastRetryProvider) -> NcrImageProvider:
+def configured(stack_config: dict, cls: type[NcrReadProvider] = FastRetryProvider) -> NcrReadProvider:
     """A provider configured as the provider server configures it: once, with the whole stack config."""
     provider = cls()
     provider.configure(ConfigureRequest(Config(raw_config=stack_config, project_name="p")))
@@ -319,3 +328,172 @@ def test_write_operations_are_refused_in_one_sentence(provider, emulator, operat
         f"NcrImage is read-only: it cannot {operation} an NCR image, it only reads an existing one "
         "(NcrImage(...) and NcrImage.get(...) register it as a read).")
     assert emulator.requests == []
+
+
+# -- NcrImage include_tags ----------------------------------------------------------------------
+
+
+def test_include_tags_adds_every_tag_newest_first_and_the_latest(provider, emulator):
+    result = provider.read("prod/team/web", {"include_tags": True})
+
+    assert result.outs == {
+        "registry": "prod", "image_name": "team/web", "region": "KR", "description": "Storefront web frontend",
+        "full_description": result.outs["full_description"], "pull_count": 1284, "tag_mutability_enabled": False,
+        "last_updated": 1717400000000, "last_updated_at": "2024-06-03T07:33:20Z", "namespace": "prod",
+        "private_id": "k7x2p9q4m1", "include_tags": True, "tags": ["1.2.1", "1.2.0", "1.1.0", "1.0.0"],
+        "latest_tag": "1.2.1",
+    }
+    assert [r.raw_path for r in emulator.requests] == [
+        "/ncr/api/v2/repositories/prod/team%2Fweb",
+        "/ncr/api/v2/repositories/prod/team%2Fweb/tags?page=1&pagesize=100",
+    ]
+
+
+def test_without_include_tags_no_tag_request_is_sent(provider, emulator):
+    for props in ({}, {"include_tags": None}, {"include_tags": False}):
+        outs = provider.read("prod/team/api", props).outs
+        assert "tags" not in outs and "latest_tag" not in outs
+    assert [r.raw_path for r in emulator.requests] == ["/ncr/api/v2/repositories/prod/team%2Fapi"] * 3
+
+
+def test_include_tags_reads_all_45_tags_of_a_paged_image(provider, emulator):
+    outs = provider.read("prod/team/api", {"include_tags": True}).outs
+
+    assert len(outs["tags"]) == 45 and outs["latest_tag"] == outs["tags"][0] == "build-144"
+    assert outs["tags"][-1] == "build-101"
+
+
+def test_include_tags_on_an_image_without_tags_gives_an_empty_list_and_no_latest(provider, emulator):
+    emulator.add_image("prod", "empty/repo")
+
+    outs = provider.read("prod/empty/repo", {"include_tags": True}).outs
+
+    assert (outs["tags"], outs["latest_tag"]) == ([], None)
+
+
+def test_include_tags_must_be_true_or_false(provider, emulator):
+    with pytest.raises(ConfigurationError, match=r"^The NcrImage input include_tags must be true or false, got str$"):
+        provider.read("prod/team/web", {"include_tags": "yes"})
+    [failure] = provider.check({}, {"registry": "prod", "image_name": "web", "include_tags": "yes"}).failures
+    assert (failure.property, failure.reason) == ("include_tags", "include_tags must be true or false, got str")
+    assert provider.check({}, {"registry": "prod", "image_name": "web", "include_tags": True}).failures == []
+
+
+# -- NcrImageTag ----------------------------------------------------------------------------------
+
+WEB_1_2_1 = "sha256:16163e362774884fee5518ed9711677cbf3f6f2d728399b1857e63f1f2fe438c"
+
+
+@pytest.fixture
+def tag_provider(emulator):
+    return configured(emulator_config(emulator), cls=NcrImageTagProvider)
+
+
+def test_tag_read_returns_digest_platforms_and_the_pinned_reference(tag_provider, emulator):
+    result = tag_provider.read("prod/team/web:1.2.1", {"registry": "prod", "image_name": "team/web", "tag": "1.2.1"})
+
+    assert result.id == "prod/team/web:1.2.1"
+    outs = result.outs
+    assert {k: v for k, v in outs.items() if k != "platforms"} == {
+        "registry": "prod", "image_name": "team/web", "tag": "1.2.1", "region": "KR", "digest": WEB_1_2_1,
+        "full_size": 102028836, "last_updated": 1717400000000, "last_updated_at": "2024-06-03T07:33:20Z",
+        "image_ref_by_digest": f"prod.kr.ncr.ntruss.com/team/web@{WEB_1_2_1}",
+    }
+    assert [(p["os"], p["architecture"], p["variant"], type(p["size"])) for p in outs["platforms"]] == [
+        ("linux", "amd64", None, int), ("linux", "arm64", "v8", int)]
+    assert set(outs["platforms"][0]) == {"architecture", "os", "variant", "digest", "size", "created", "updated",
+                                         "latest_pulled"}
+    assert [r.raw_path for r in emulator.requests] == ["/ncr/api/v2/repositories/prod/team%2Fweb/tags/1.2.1"]
+
+
+@pytest.mark.parametrize(("stack", "resource", "tag_id", "reference"), [
+    ({"ncloud:region": "SGN"}, {}, "sgn-apps/shop/cart:3.1.0", "sgn-apps.sg.ncr.ntruss.com/shop/cart@"),
+    ({}, {"region": "JPN"}, "jp-media/media/transcoder:1.4.2", "jp-media.jp.ncr.ntruss.com/media/transcoder@"),
+    ({"ncloud:site": "gov"}, {}, "gov-portal/portal/web:2024.06.1", "gov-portal.ncr.gov-ntruss.com/portal/web@"),
+    ({"ncloud:site": "gov"}, {"region": "KRS"}, "gov-archive/archive/indexer:0.9.1",
+     "gov-archive.ncr.gov-ntruss.com/archive/indexer@"),
+])
+def test_pinned_reference_names_the_docker_host_of_the_region_and_site(emulator, stack, resource, tag_id, reference):
+    provider = configured(emulator_config(emulator, **stack), cls=NcrImageTagProvider)
+
+    outs = provider.read(tag_id, resource).outs
+
+    assert outs["image_ref_by_digest"] == reference + outs["digest"]
+    assert outs["digest"].startswith("sha256:") and len(outs["digest"]) == 71
+
+
+def test_tag_that_moves_is_read_afresh(tag_provider, emulator):
+    first = tag_provider.read("prod/team/api:latest", {}).outs["digest"]
+    emulator.add_tag("prod", "team/api", "latest", digest="sha256:" + "ab" * 32)
+
+    second = tag_provider.read("prod/team/api:latest", {}).outs
+
+    assert first != second["digest"] == "sha256:" + "ab" * 32
+    assert second["image_ref_by_digest"] == "prod.kr.ncr.ntruss.com/team/api@sha256:" + "ab" * 32
+
+
+def test_missing_tag_names_image_tag_and_region(tag_provider):
+    with pytest.raises(TagNotFoundError) as caught:
+        tag_provider.read("prod/team/web:9.9.9", {})
+
+    assert str(caught.value) == "Tag prod/team/web:9.9.9 not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)."
+    assert "client.py" not in "".join(traceback.format_exception(caught.value))
+
+
+def test_a_tag_without_a_digest_is_refused_not_deployed(tag_provider, emulator):
+    emulator.enqueue(status=200, body={"name": "1.0", "digest": None, "images": []})
+
+    with pytest.raises(InvalidResponseError, match=r"for tag prod/team/web:1\.0: NCR reported no digest for the tag$"):
+        tag_provider.read("prod/team/web:1.0", {})
+
+
+@pytest.mark.parametrize(("tag_id", "message"), [
+    ("prod/team/web", r"^Invalid id 'prod/team/web': expected 'registry/image:tag'$"),
+    ("prod:1.0", r"^Invalid id 'prod:1.0': expected 'registry/image:tag'$"),
+    ("prod/team/web:.bad", r"^Invalid tag '\.bad'"),
+    ("prod/../web:1", r"^Invalid image_name '\.\./web'"),
+])
+def test_malformed_tag_id_is_refused_before_any_request(tag_provider, emulator, tag_id, message):
+    with pytest.raises(InvalidNameError, match=message):
+        tag_provider.read(tag_id, {})
+    assert emulator.requests == []
+
+
+def test_tag_check_requires_and_validates_the_tag(tag_provider):
+    failures = tag_provider.check({}, {"registry": "prod", "image_name": "web"}).failures
+    assert [(f.property, f.reason) for f in failures] == [("tag", "tag is required")]
+    failures = tag_provider.check({}, {"registry": "prod", "image_name": "web", "tag": "a/b"}).failures
+    assert [f.property for f in failures] == ["tag"]
+    assert tag_provider.check({}, {"registry": "prod", "image_name": "web", "tag": "1.0", "region": "SGN"}).failures == []
+
+
+def test_tag_provider_pickles_to_a_bare_class_reference(emulator):
+    provider = configured(emulator_config(emulator), cls=NcrImageTagProvider)
+    provider.read("prod/team/web:1.2.1", {})
+
+    blob = serialize_provider(provider)
+    raw = base64.b64decode(blob)
+
+    assert blob == serialize_provider(NcrImageTagProvider()) and len(blob) <= 100
+    assert emulator.secret_key.encode() not in raw and emulator.url.encode() not in raw
+    assert type(dill.loads(raw)) is NcrImageTagProvider
+    assert NcrImageTagProvider.serialize_as_secret_always is False
+
+
+@pytest.mark.parametrize("operation", ["create", "update", "delete", "diff"])
+def test_tag_write_operations_are_refused_naming_the_tag_resource(tag_provider, emulator, operation):
+    calls = {"create": lambda p: p.create({}), "update": lambda p: p.update("a/b:1", {}, {}),
+             "delete": lambda p: p.delete("a/b:1", {}), "diff": lambda p: p.diff("a/b:1", {}, {})}
+    with pytest.raises(ReadOnlyError) as caught:
+        calls[operation](tag_provider)
+
+    assert str(caught.value) == (
+        f"NcrImageTag is read-only: it cannot {operation} an NCR image tag, it only reads an existing one "
+        "(NcrImageTag(...) and NcrImageTag.get(...) register it as a read).")
+    assert emulator.requests == []
+
+
+def test_include_tags_still_unknown_during_preview_reads_the_tags(provider, emulator):
+    outs = provider.read("prod/hello/world", {"include_tags": UNKNOWN}).outs
+
+    assert outs["tags"] == ["1.1", "1.0"]

@@ -9,9 +9,11 @@ import grpc
 import pulumi._types
 import pytest
 from conftest import NCP_ENV_VARS
+from pulumi.runtime.rpc import translate_output_properties
 
-from ncr_provider import NcrImage
+from ncr_provider import NcrImage, NcrImageTag
 from ncr_provider.emulator import NcrEmulator
+from ncr_provider.resource import TAG_TYPE_TOKEN
 from ncr_provider.testing import ProviderCallError, ProviderServer, provider_blob
 
 ACCESS_KEY = "GRPCTESTACCESSKEY001"
@@ -192,3 +194,62 @@ def test_the_secret_key_is_in_neither_outputs_nor_serialized_properties(server):
                  base64.b64decode(response.properties["__provider"])):
         assert SECRET_KEY.encode() not in wire
         assert ACCESS_KEY.encode() not in wire
+
+
+# -- NcrImageTag, and NcrImage's include_tags, through the same server --------------------------
+
+WEB_1_2_1 = "sha256:16163e362774884fee5518ed9711677cbf3f6f2d728399b1857e63f1f2fe438c"
+
+
+def test_tag_read_answers_with_the_outputs_the_engine_receives(server):
+    tag_id, outputs = server.read("prod/team/web:1.2.1", {"registry": "prod", "image_name": "team/web", "tag": "1.2.1"},
+                                  name="web-tag", type_=TAG_TYPE_TOKEN)
+
+    assert tag_id == "prod/team/web:1.2.1"
+    assert outputs["image_ref_by_digest"] == f"prod.kr.ncr.ntruss.com/team/web@{WEB_1_2_1}"
+    assert (outputs["digest"], outputs["tag"], outputs["region"]) == (WEB_1_2_1, "1.2.1", "KR")
+    assert (outputs["full_size"], outputs["last_updated_at"]) == (102028836.0, "2024-06-03T07:33:20Z")
+    # A null inside a list of objects does not cross the wire: amd64 arrives without "variant".
+    assert [(p["os"], p["architecture"], p.get("variant"), p["size"]) for p in outputs["platforms"]] == [
+        ("linux", "amd64", None, 50182115.0), ("linux", "arm64", "v8", 51846721.0)]
+    # Doubles on the wire; the resource's declared types turn them, nested ones included, back into ints.
+    types = pulumi._types.resource_types(NcrImageTag)
+    platforms = translate_output_properties(outputs["platforms"], lambda k: k, types["platforms"], True)
+    assert (types["full_size"], types["last_updated"]) == (int, int)
+    assert type(platforms[0]["size"]) is int and platforms[1].latest_pulled == 1717403600000
+    assert isinstance(platforms[0], dict) and platforms[0]["variant"] is None  # every key is back in the program
+
+
+def test_tag_read_is_served_by_the_tag_providers_own_small_blob(server):
+    blob = server.blob_for(TAG_TYPE_TOKEN)
+
+    response = server.read_response("prod/hello/world:1.1", {}, name="hello", type_=TAG_TYPE_TOKEN)
+
+    assert response.properties["__provider"] == blob != server.blob
+    assert len(blob) <= 100 and base64.b64decode(blob).count(b"NcrImageTagProvider") == 1
+    assert response.properties["image_ref_by_digest"].startswith("prod.kr.ncr.ntruss.com/hello/world@sha256:")
+
+
+def test_missing_tag_last_line_is_the_sentence(server):
+    with pytest.raises(ProviderCallError) as caught:
+        server.read("prod/team/web:0.0.1", {}, type_=TAG_TYPE_TOKEN)
+
+    assert caught.value.last_line == (
+        "ncr_provider.errors.TagNotFoundError: Tag prod/team/web:0.0.1 not found in region KR "
+        "(HTTP 404 (NCP errorCode 300): Not Found).")
+
+
+def test_tag_check_over_grpc_names_the_tag(server):
+    _, failures = server.check({}, {"registry": "prod", "image_name": "team/web", "tag": "-x"}, type_=TAG_TYPE_TOKEN)
+
+    assert [name for name, _ in failures] == ["tag"]
+
+
+def test_include_tags_over_grpc_adds_tags_and_latest_tag_from_one_more_request(server, emu):
+    before = len(emu.requests)
+
+    _, outputs = server.read("prod/hello/world", {"registry": "prod", "image_name": "hello/world", "include_tags": True})
+
+    assert (outputs["tags"], outputs["latest_tag"]) == (["1.1", "1.0"], "1.1")
+    assert [r.raw_path for r in emu.requests[before:]] == [
+        "/ncr/api/v2/repositories/prod/hello%2Fworld", "/ncr/api/v2/repositories/prod/hello%2Fworld/tags?page=1&pagesize=100"]

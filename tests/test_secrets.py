@@ -16,6 +16,7 @@ from ncr_provider.client import NcrClient
 from ncr_provider.emulator import NcrEmulator
 from ncr_provider.errors import NcrError
 from ncr_provider.provider import NcrImageProvider
+from ncr_provider.resource import TAG_TYPE_TOKEN
 from ncr_provider.testing import ProviderCallError, ProviderServer, provider_blob
 
 ACCESS_KEY = "AKLEAKCANARY0123456X"
@@ -106,6 +107,9 @@ def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path):
             response = server.read_response("prod/team/web", {"registry": "prod", "image_name": "team/web"})
             captured.add("read response", response.SerializeToString())
             captured.add("read response text", response)
+            tag_response = server.read_response("prod/team/web:1.2.1", {}, type_=TAG_TYPE_TOKEN)
+            captured.add("tag read response", tag_response.SerializeToString())
+            captured.add("image read with tags", server.read("prod/team/web", {"include_tags": True}))
             with pytest.raises(ProviderCallError) as read_missing:
                 server.read("prod/no/such", {"registry": "prod", "image_name": "no/such"})
             captured.add("provider missing image", read_missing.value.details)
@@ -128,6 +132,10 @@ def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path):
             auth_failure = run_cli(captured, wrong, "check", "prod/team/web", "--output", output)
             assert auth_failure.returncode == 3
         run_cli(captured, wrong, "get", "prod/team/web")
+        for secret_env in (good, wrong):
+            run_cli(captured, secret_env, "tags", "prod/team/web", "--output", "json")
+            run_cli(captured, secret_env, "resolve", "prod/team/web:1.2.1")
+            run_cli(captured, secret_env, "check", "--max-tag-age", "30", "prod/team/web")
 
         # The policy pack's checks, with the right and the wrong secret.
         from test_policy import MUTABLE, deployment, resource_args

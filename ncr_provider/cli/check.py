@@ -21,24 +21,26 @@ Check that NCR images exist (and, with --require-immutable, that their repositor
 to overwrite a pushed tag). Each REF is `registry/image` (the image may contain '/') or a Docker
 reference to an NCR endpoint: `<registry>.<kr|sg|jp>.ncr.ntruss.com/<image>[:tag|@digest]`
 (region from the host) or `<registry>.ncr.gov-ntruss.com/<image>` (site gov). Tags and digests
-are accepted and ignored: NCR decides tag mutability per image. Every name is checked before
-anything is sent; each distinct image is looked up once."""
+are accepted and ignored: NCR decides tag mutability per image. With --max-tag-age, each image's
+whole tag list is read too, and an image whose newest tag is older (or that has no tags) fails.
+Every name is checked before anything is sent; each distinct image is looked up once."""
 
 EPILOG = f"""\
 exit codes:
   {EXIT_OK}  every image passed
-  {EXIT_VIOLATION}  at least one violation: an image that does not exist, or (with --require-immutable)
-     an image whose tags are mutable
+  {EXIT_VIOLATION}  at least one violation: an image that does not exist, (with --require-immutable)
+     an image whose tags are mutable, or (with --max-tag-age) an image whose newest tag is older
   {EXIT_USAGE}  bad usage: a rejected name, a reference to a non-NCR registry host, an unreadable
      --from-file/--from-stack, a bad option value; nothing was sent
   {EXIT_UNANSWERED}  no violation, but at least one image could not be checked: credentials missing or
-     rejected, network, throttling after retries, or (with --require-immutable) NCR not
-     reporting the image's tag mutability
+     rejected, network, throttling after retries, or NCR not reporting what a check needs
+     (tag mutability with --require-immutable, tag times with --max-tag-age)
 
 output formats:
   table   (default) a row per image, the reason for each failure, the totals
   json    one document: images[] with ref, image, site, region, verdict, reason, references,
-          details or error; and summary {{images, references, passed, violations, errors, exit_code}}
+          details or error (and newest_tag with --max-tag-age); and summary {{images, references,
+          passed, violations, errors, exit_code}}
   github  GitHub Actions ::error / ::warning annotations (on the line of --from-file), a summary line
 
 A progress line goes to stderr when stderr is a terminal and the run takes over a second.
@@ -47,7 +49,7 @@ Credentials: NCLOUD_ACCESS_KEY and NCLOUD_SECRET_KEY, or ~/.ncloud/configure."""
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "check", parents=parents, help="gate a pipeline on NCR images: exist, and immutable tags if required",
+        "check", parents=parents, help="gate a pipeline on NCR images: exist, immutable tags, recent tags (as required)",
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("refs", nargs="*", metavar="REF", help="registry/image or an NCR Docker reference")
     parser.add_argument("--require-immutable", action="store_true",
@@ -57,6 +59,9 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     parser.add_argument("--from-stack", metavar="FILE", action="append", default=[],
                         help="check every NCR image in `pulumi stack export` output (NcrImage resources and "
                              "references in any resource's inputs or outputs); repeatable")
+    parser.add_argument("--max-tag-age", type=positive_int, metavar="DAYS",
+                        help="an image whose newest tag was last updated more than DAYS days ago (or that has no "
+                             "tags) is a violation; reads each image's tag list")
     parser.add_argument("--concurrency", type=positive_int, default=8, metavar="N",
                         help="lookups in flight at once, over one keep-alive pool per region (default 8)")
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table", help="output format (default table)")
@@ -72,9 +77,10 @@ def run(args: argparse.Namespace) -> int:
     settings = resolve(args)
 
     from ..lookup import ImageLookup
+    from ..signing import now_ms
     from .output import render_check
     from .progress import Progress
-    from .verdict import Summary, judge
+    from .verdict import Summary, judge, judge_tag_age
 
     with ImageLookup(settings, concurrency=args.concurrency) as lookup:
         keys = [lookup.key_for(t.ref) for t in targets]
@@ -84,11 +90,21 @@ def run(args: argparse.Namespace) -> int:
         by_key: dict = {}
         for target, key in zip(targets, keys, strict=True):
             by_key.setdefault(key, []).append(target)
-        with Progress(len(by_key), sys.stderr) as progress:
+        # Tag lists go into the same pool before any wait, so they run alongside the image lookups.
+        tag_lists = {}
+        if args.max_tag_age is not None:
+            tag_lists = {key: lookup.submit_tags(named[0].ref)[1] for key, named in by_key.items()}
+        with Progress(len(by_key) + len(tag_lists), sys.stderr) as progress:
+            for future in tag_lists.values():
+                future.add_done_callback(progress.done)
             results = lookup.lookup_many((t.ref for t in targets), on_done=progress.done)
+            tags = {key: future.result() for key, future in tag_lists.items()}
     outcomes = [judge(key, by_key[key], result, args.require_immutable) for key, result in results.items()]
+    if args.max_tag_age is not None:
+        now = now_ms()
+        outcomes = [judge_tag_age(o, tags[o.key], args.max_tag_age, now) for o in outcomes]
     summary = Summary.of(outcomes)
-    print(render_check(args.output, outcomes, summary, args.require_immutable), file=sys.stdout)
+    print(render_check(args.output, outcomes, summary, args.require_immutable, args.max_tag_age), file=sys.stdout)
     return summary.exit_code
 
 

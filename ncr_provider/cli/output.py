@@ -10,7 +10,7 @@ from .verdict import ERROR, PASS, VIOLATION, Outcome, Summary
 
 if TYPE_CHECKING:
     from ..lookup import LookupKey
-    from ..model import ImageDetails
+    from ..model import ImageDetails, PlatformImage, TagDetails
 
 JSON_VERSION = 1
 RESULT_LABEL = {PASS: "PASS", VIOLATION: "FAIL", ERROR: "ERROR"}
@@ -59,12 +59,49 @@ def details_json(details: ImageDetails) -> str:
     return json.dumps(details.to_dict(), indent=2)
 
 
+# -- tags ---------------------------------------------------------------------------------------
+
+def tags_table(key: LookupKey, tags: Sequence[TagDetails]) -> str:
+    """A row per tag, newest first: short digest, size, last update, platforms."""
+    if not tags:
+        return f"No tags in {key.image} ({region_label(key)})."
+    rows = [(t.name, short_digest(t.digest), size_cell(t.full_size), t.last_updated_at,
+             ", ".join(platform_label(p) for p in t.platforms) or None) for t in tags]
+    return table(("TAG", "DIGEST", "SIZE", "LAST UPDATED", "PLATFORMS"), rows)
+
+
+def tags_json(key: LookupKey, tags: Sequence[TagDetails]) -> str:
+    """One document: which image, where, and every tag with its platforms."""
+    return json.dumps({"image": key.image, "registry": key.registry, "image_name": key.image_name,
+                       "site": key.site, "region": key.region, "count": len(tags),
+                       "tags": [t.to_dict() for t in tags]}, indent=2)
+
+
+def short_digest(digest: str | None) -> str | None:
+    """`sha256:` and the first 12 hex digits, as `docker images` shows a digest."""
+    if digest is None:
+        return None
+    algorithm, _, encoded = digest.partition(":")
+    return f"{algorithm}:{encoded[:12]}"
+
+
+def size_cell(size: int | None) -> str | None:
+    return None if size is None else f"{size / 1e6:.1f} MB"
+
+
+def platform_label(platform: PlatformImage) -> str:
+    """`linux/arm64/v8`, as Docker names a platform."""
+    return "/".join(part or "?" for part in (platform.os, platform.architecture)) + (
+        f"/{platform.variant}" if platform.variant else "")
+
+
 # -- check --------------------------------------------------------------------------------------
 
-def render_check(fmt: str, outcomes: list[Outcome], summary: Summary, require_immutable: bool) -> str:
+def render_check(fmt: str, outcomes: list[Outcome], summary: Summary, require_immutable: bool,
+                 max_tag_age_days: int | None = None) -> str:
     """The check report in one of OUTPUT_FORMATS."""
     if fmt == "json":
-        return check_json(outcomes, summary, require_immutable)
+        return check_json(outcomes, summary, require_immutable, max_tag_age_days)
     if fmt == "github":
         return check_github(outcomes, summary)
     return check_table(outcomes, summary)
@@ -90,18 +127,22 @@ def check_table(outcomes: list[Outcome], summary: Summary) -> str:
     return "\n".join(parts)
 
 
-def check_document(outcomes: list[Outcome], summary: Summary, require_immutable: bool) -> dict[str, Any]:
+def check_document(outcomes: list[Outcome], summary: Summary, require_immutable: bool,
+                   max_tag_age_days: int | None = None) -> dict[str, Any]:
     """The `--output json` document: every image with its details or its error, and a summary."""
     return {
         "version": JSON_VERSION,
         "require_immutable": require_immutable,
-        "images": [outcome_dict(o) for o in outcomes],
+        "max_tag_age_days": max_tag_age_days,
+        "images": [outcome_dict(o, with_tags=max_tag_age_days is not None) for o in outcomes],
         "summary": summary.to_dict(),
     }
 
 
-def outcome_dict(o: Outcome) -> dict[str, Any]:
+def outcome_dict(o: Outcome, with_tags: bool = False) -> dict[str, Any]:
+    """One image of the JSON document; `newest_tag` only when tag ages were checked."""
     error = o.error
+    tag = {"newest_tag": None if o.newest_tag is None else o.newest_tag.to_dict()} if with_tags else {}
     return {
         "ref": o.targets[0].text,
         "image": o.key.image,
@@ -119,11 +160,13 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
             "status": getattr(error, "status", None),
             "error_code": getattr(error, "error_code", None),
         },
+        **tag,
     }
 
 
-def check_json(outcomes: list[Outcome], summary: Summary, require_immutable: bool) -> str:
-    return json.dumps(check_document(outcomes, summary, require_immutable), indent=2)
+def check_json(outcomes: list[Outcome], summary: Summary, require_immutable: bool,
+               max_tag_age_days: int | None = None) -> str:
+    return json.dumps(check_document(outcomes, summary, require_immutable, max_tag_age_days), indent=2)
 
 
 def check_github(outcomes: list[Outcome], summary: Summary) -> str:

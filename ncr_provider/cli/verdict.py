@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -10,10 +12,11 @@ from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_VIOLATION
 
 if TYPE_CHECKING:
     from ..lookup import LookupKey
-    from ..model import ImageDetails
+    from ..model import ImageDetails, TagDetails
     from .targets import Target
 
 PASS, VIOLATION, ERROR = "pass", "violation", "error"
+DAY_MS = 24 * 60 * 60 * 1000
 
 
 @dataclass
@@ -28,6 +31,10 @@ class Outcome:
     """A few words for a table cell: `tags are mutable`, `not found`, `could not be checked`."""
     advisory: str | None = None
     """Worth a warning without failing, e.g. mutable tags when immutability is not required."""
+    newest_tag: TagDetails | None = None
+    """With --max-tag-age: the most recently updated tag, if the tag list was read and has one."""
+    tags_error: NcrError | None = None
+    """With --max-tag-age: why the tag list could not be read."""
 
     @property
     def details(self) -> ImageDetails | None:
@@ -35,7 +42,8 @@ class Outcome:
 
     @property
     def error(self) -> NcrError | None:
-        return self.result if isinstance(self.result, NcrError) else None
+        """Why the image could not be judged: its lookup's error, else its tag list's."""
+        return self.result if isinstance(self.result, NcrError) else self.tags_error
 
     @property
     def message(self) -> str:
@@ -63,6 +71,32 @@ def judge(key: LookupKey, targets: list[Target], result: ImageDetails | NcrError
         return Outcome(key, targets, result, PASS, "exists; tags are mutable",
                        advisory="tags are mutable: a pushed tag can be overwritten")
     return Outcome(key, targets, result, PASS, "tags are immutable" if require_immutable else "exists; tags are immutable")
+
+
+def judge_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, max_age_days: int, now_ms: int) -> Outcome:
+    """With --max-tag-age: an image that otherwise passed violates if its newest tag is older, or it has none.
+
+    An image that already failed keeps its verdict (its first reason is the one to fix).
+    """
+    if isinstance(tags, NcrError):
+        if outcome.verdict != PASS:
+            return outcome
+        return dataclasses.replace(outcome, verdict=ERROR, tags_error=tags,
+                                   reason=f"tags could not be checked ({short_error(tags)})")
+    newest = tags[0] if tags else None  # the client lists tags newest first
+    outcome = dataclasses.replace(outcome, newest_tag=newest)
+    if outcome.verdict != PASS:
+        return outcome
+    if newest is None:
+        return dataclasses.replace(outcome, verdict=VIOLATION, reason="has no tags, so no recent one")
+    if newest.last_updated is None:
+        return dataclasses.replace(outcome, verdict=ERROR, reason=f"NCR did not report when tag {newest.name} was updated")
+    age_days = max(0, now_ms - newest.last_updated) // DAY_MS
+    if now_ms - newest.last_updated > max_age_days * DAY_MS:
+        return dataclasses.replace(
+            outcome, verdict=VIOLATION,
+            reason=f"newest tag {newest.name} is {age_days} days old (over {max_age_days}; updated {newest.last_updated_at})")
+    return dataclasses.replace(outcome, reason=f"{outcome.reason}; newest tag {newest.name} is {age_days} days old")
 
 
 def short_error(error: NcrError) -> str:
