@@ -101,6 +101,7 @@ class NcrClient:
         deadline: float = 60.0,
         max_connections: int = 10,
         max_body_bytes: int = MAX_BODY_BYTES,
+        max_pages: int = 1000,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
         clock: Callable[[], int] = now_ms,
@@ -118,6 +119,7 @@ class NcrClient:
         self.read_timeout = read_timeout
         self.deadline = deadline
         self.max_body_bytes = max_body_bytes
+        self.max_pages = max_pages
         self._sleep = sleep
         self._rand = rand
         self._clock = clock
@@ -227,6 +229,9 @@ class NcrClient:
             count = data.get("count")
             if not results or not data.get("next") or (isinstance(count, int) and seen >= count):
                 return
+            if page >= self.max_pages:
+                # A server that always says "next" must not keep us listing forever.
+                raise InvalidResponseError(what=what, reason=f"it still had more after {page} pages of {pagesize}")
             page += 1
 
     # -- the signed GET -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from ncr_provider.errors import (
     ConfigurationError,
     ImageNotFoundError,
     InvalidNameError,
+    InvalidResponseError,
     NcrApiError,
     PermissionDeniedError,
     ServerError,
@@ -243,3 +244,12 @@ def test_get_tag_in_another_region_uses_its_prefix(emulator):
     with make_client(emulator, region="SGN") as client:
         assert client.get_tag("sgn-apps", "shop/cart", "3.1.0").name == "3.1.0"
     assert emulator.requests[-1].raw_path == "/ncr/sgn-api/v2/repositories/sgn-apps/shop%2Fcart/tags/3.1.0"
+
+
+def test_a_listing_that_never_ends_stops_at_the_page_cap(emulator):
+    for _ in range(3):
+        emulator.enqueue(status=200, body={"count": None, "next": 99, "previous": None, "results": [{"name": "x"}]})
+    with make_client(emulator, max_pages=3) as client, pytest.raises(InvalidResponseError) as caught:
+        list(client.list_registries(pagesize=1))
+    assert str(caught.value) == "NCR returned an invalid response for the registry list: it still had more after 3 pages of 1"
+    assert len(emulator.requests) == 3
