@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -166,7 +167,9 @@ def outcome_dict(o: Outcome, with_tags: bool = False) -> dict[str, Any]:
 
 def check_json(outcomes: list[Outcome], summary: Summary, require_immutable: bool,
                max_tag_age_days: int | None = None) -> str:
-    return json.dumps(check_document(outcomes, summary, require_immutable, max_tag_age_days), indent=2)
+    # Indented for a person at a terminal; compact for a pipe (json's C encoder only runs without indent).
+    indent = 2 if sys.stdout.isatty() else None
+    return json.dumps(check_document(outcomes, summary, require_immutable, max_tag_age_days), indent=indent)
 
 
 def check_github(outcomes: list[Outcome], summary: Summary) -> str:
