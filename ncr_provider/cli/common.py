@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import IO, TYPE_CHECKING
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..lookup import ImageLookup, LookupKey
+    from ..names import ImageRef
 
 PROG = "ncr-image"
 
@@ -104,6 +107,36 @@ def require_credentials(settings: Settings) -> None:
         settings.credentials()
     except ConfigurationError as exc:
         raise Unanswered(str(exc)) from None
+
+
+def look_up_one(args: argparse.Namespace, fetch: Callable[[ImageLookup, ImageRef, LookupKey], Any],
+                check_ref: Callable[[ImageRef], None] | None = None) -> tuple[LookupKey, Any]:
+    """The one-image commands' path: parse `args.image`, refuse a bad name, place or missing credentials
+    before anything is sent, then `fetch`; an NcrError, raised or returned, becomes Unanswered."""
+    from ..errors import InvalidNameError, NcrError
+    from ..lookup import ImageLookup
+    from ..names import parse_reference
+    from .check import check_places
+    from .targets import Target
+
+    try:
+        ref = parse_reference(args.image, "image")
+    except InvalidNameError as exc:
+        raise UsageError(str(exc)) from None
+    if check_ref is not None:
+        check_ref(ref)
+    settings = resolve(args)
+    with ImageLookup(settings, concurrency=1) as lookup:
+        key = lookup.key_for(ref)
+        check_places([Target(args.image, ref, "argument")], [key])
+        require_credentials(settings)
+        try:
+            result = fetch(lookup, ref, key)
+        except NcrError as exc:
+            raise Unanswered(str(exc)) from None
+    if isinstance(result, NcrError):
+        raise Unanswered(str(result))
+    return key, result
 
 
 def error_line(message: object, stream: IO[str] | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_USAGE, Unanswered, UsageError, add_ncp_options
+from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_USAGE, add_ncp_options, look_up_one
 
 EPILOG = f"""\
 exit codes:
@@ -28,25 +28,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import InvalidNameError, NcrError
-    from ..lookup import ImageLookup
-    from ..names import parse_reference
-    from .check import check_places
-    from .common import require_credentials, resolve
     from .output import details_json, details_table
-    from .targets import Target
 
-    try:
-        ref = parse_reference(args.image, "image")
-    except InvalidNameError as exc:
-        raise UsageError(str(exc)) from None
-    settings = resolve(args)
-    with ImageLookup(settings, concurrency=1) as lookup:
-        key = lookup.key_for(ref)
-        check_places([Target(args.image, ref, "argument")], [key])
-        require_credentials(settings)
-        result = lookup.lookup(ref)
-    if isinstance(result, NcrError):
-        raise Unanswered(str(result))
-    print(details_json(result) if args.output == "json" else details_table(key, result), file=sys.stdout)
+    key, details = look_up_one(args, lambda lookup, ref, key: lookup.lookup(ref))
+    print(details_json(details) if args.output == "json" else details_table(key, details), file=sys.stdout)
     return EXIT_OK

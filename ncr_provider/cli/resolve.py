@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_USAGE, Unanswered, UsageError, add_ncp_options
+from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_USAGE, UsageError, add_ncp_options, look_up_one
+
+if TYPE_CHECKING:
+    from ..lookup import ImageLookup, LookupKey
+    from ..names import ImageRef
 
 DESCRIPTION = """\
 Print the pullable by-digest reference that an NCR tag points at now, and nothing else:
@@ -32,30 +37,18 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import InvalidNameError, NcrError
-    from ..lookup import ImageLookup
-    from ..names import digest_reference, parse_reference
-    from .check import check_places
-    from .common import require_credentials, resolve
-    from .targets import Target
+    from ..names import digest_reference
 
-    try:
-        ref = parse_reference(args.image, "image")
-    except InvalidNameError as exc:
-        raise UsageError(str(exc)) from None
-    if ref.digest is not None:
-        raise UsageError(f"{args.image} is already pinned by digest: resolve takes REF:TAG")
-    if ref.tag is None:
-        raise UsageError(f"{args.image} names no tag: resolve takes REF:TAG, e.g. {ref.key}:1.0.0")
-    settings = resolve(args)
-    with ImageLookup(settings, concurrency=1) as lookup:
-        key = lookup.key_for(ref)
-        check_places([Target(args.image, ref, "argument")], [key])
-        require_credentials(settings)
-        what = f"tag {key.image}:{ref.tag}"
-        try:
-            digest = lookup.client_for(key).get_tag(key.registry, key.image_name, ref.tag).require_digest(what)
-        except NcrError as exc:
-            raise Unanswered(str(exc)) from None
+    def needs_a_tag(ref: ImageRef) -> None:
+        if ref.digest is not None:
+            raise UsageError(f"{args.image} is already pinned by digest: resolve takes REF:TAG")
+        if ref.tag is None:
+            raise UsageError(f"{args.image} names no tag: resolve takes REF:TAG, e.g. {ref.key}:1.0.0")
+
+    def digest_of(lookup: ImageLookup, ref: ImageRef, key: LookupKey) -> str:
+        tag = lookup.client_for(key).get_tag(key.registry, key.image_name, ref.tag)
+        return tag.require_digest(f"tag {key.image}:{ref.tag}")
+
+    key, digest = look_up_one(args, digest_of, check_ref=needs_a_tag)
     print(digest_reference(key.registry, key.image_name, digest, key.region, key.site), file=sys.stdout)
     return EXIT_OK

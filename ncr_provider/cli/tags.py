@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_USAGE, Unanswered, UsageError, add_ncp_options
+from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_USAGE, add_ncp_options, look_up_one
 
 EPILOG = f"""\
 Every page of NCR's tag list is read. A tag or digest in REF is accepted and ignored.
@@ -29,25 +29,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import InvalidNameError, NcrError
-    from ..lookup import ImageLookup
-    from ..names import parse_reference
-    from .check import check_places
-    from .common import require_credentials, resolve
     from .output import tags_json, tags_table
-    from .targets import Target
 
-    try:
-        ref = parse_reference(args.image, "image")
-    except InvalidNameError as exc:
-        raise UsageError(str(exc)) from None
-    settings = resolve(args)
-    with ImageLookup(settings, concurrency=1) as lookup:
-        key = lookup.key_for(ref)
-        check_places([Target(args.image, ref, "argument")], [key])
-        require_credentials(settings)
-        result = lookup.lookup_tags(ref)
-    if isinstance(result, NcrError):
-        raise Unanswered(str(result))
-    print(tags_json(key, result) if args.output == "json" else tags_table(key, result), file=sys.stdout)
+    key, tags = look_up_one(args, lambda lookup, ref, key: lookup.lookup_tags(ref))
+    print(tags_json(key, tags) if args.output == "json" else tags_table(key, tags), file=sys.stdout)
     return EXIT_OK
