@@ -139,7 +139,7 @@ class ProviderServer:
         self._process = subprocess.Popen([self.python, "-u", "-m", "pulumi.dynamic"], stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=self._stderr, env=env)
         # Should close() never be called, the process still ends with this interpreter.
-        weakref.finalize(self, _stop, self._process)
+        weakref.finalize(self, stop_process, self._process)
         try:
             self.port = self._read_port()
             self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
@@ -176,7 +176,7 @@ class ProviderServer:
             self._channel = self._stub = None
         process, self._process = self._process, None
         if process is not None:
-            _stop(process)
+            stop_process(process)
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
@@ -257,8 +257,8 @@ class ProviderServer:
         return inputs, [(failure.property, failure.reason) for failure in response.failures]
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """End a provider server process (politely first) and close its pipe; harmless if already done."""
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """End a server process started for a test (politely first) and close its pipe; harmless if already done."""
     if process.poll() is None:
         process.terminate()
         try:

@@ -42,6 +42,7 @@ from ncr_provider.policy import (
     policies,
     registered_images_policy,
 )
+from ncr_provider.testing import stop_process
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "examples" / "policy-pack"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -552,13 +553,7 @@ def pack(pack_emulator, tmp_path_factory):
         yield analyzer_pb2_grpc.AnalyzerStub(channel)
         channel.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+        stop_process(proc)
 
 
 def configure(stub, emu: NcrEmulator, **properties: object) -> None:
