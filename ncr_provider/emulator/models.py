@@ -25,8 +25,9 @@ Keys starting with ``_`` (``"_comment"``) are ignored anywhere. Unknown keys are
 are milliseconds since the epoch; omitted ones default to the time of loading. Seed names are
 held to a strict rule of the emulator's own (registry ``^[a-z][a-z0-9-]{1,28}[a-z0-9]$``, Docker
 repository and tag names): NCR's API reference documents no name rules, and this is stricter than
-what the client accepts, so data the emulator takes never trips the client's validation. ``tag_mutability_enabled: false`` makes an image's tags immutable: re-adding
-a tag with another digest is refused, as NCR refuses the push.
+what the client accepts, so data the emulator takes never trips the client's validation.
+``tag_mutability_enabled: false`` makes an image's tags immutable: re-adding a tag with another
+digest is refused, as NCR refuses the push.
 """
 
 from __future__ import annotations
