@@ -190,6 +190,22 @@ def test_from_stack_checks_ncr_images_and_every_ncr_reference_in_resources(ncp_e
     assert len(image_requests(ncp_env)) == 4
 
 
+def test_an_ncr_image_in_a_stack_with_an_unknown_region_exits_2_before_anything_is_sent(ncp_env, tmp_path):
+    # given a stack export whose NcrImage carries a region no NCR site has
+    stack = {"version": 3, "deployment": {"resources": [{
+        "urn": "urn:pulumi:dev::p::pulumi-python:dynamic/ncr:NcrImage::web", "type": "pulumi-python:dynamic/ncr:NcrImage",
+        "id": "prod/team/web", "inputs": {"registry": "prod", "image_name": "team/web", "region": "mars"}, "outputs": {},
+    }]}}
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps(stack))
+    # when the gate checks it
+    result = run_cli("check", "--from-stack", str(path))
+    # then it names the image and the valid regions, and sends nothing
+    assert result.returncode == 2
+    assert "prod/team/web: Unknown region 'MARS' for site public: valid regions are KR, SGN, JPN" in result.stderr
+    assert ncp_env.requests == []
+
+
 # -- output formats -------------------------------------------------------------------------------
 
 def test_json_document_holds_every_image_with_details_or_error_and_a_summary(ncp_env):

@@ -133,15 +133,14 @@ def gather_targets(args: argparse.Namespace):
 
 def check_places(targets, keys) -> None:
     """Every image's site and region must exist (an NcrImage in a stack may carry any text)."""
-    from ..config import SITES
+    from ..config import validate_region, validate_site
+    from ..errors import ConfigurationError
 
     problems = []
     for target, key in zip(targets, keys, strict=True):
-        site = SITES.get(key.site)
-        if site is None:
-            problems.append(f"{target.origin}: unknown site {key.site!r} for {target.text}: valid sites are {', '.join(SITES)}")
-        elif key.region not in site.prefixes:
-            problems.append(f"{target.origin}: unknown region {key.region!r} for {target.text} on site {key.site}: "
-                            f"valid regions are {', '.join(site.prefixes)}")
+        try:
+            validate_region(key.region, validate_site(key.site))
+        except ConfigurationError as exc:
+            problems.append(f"{target.origin}: {target.text}: {exc}")
     if problems:
         raise UsageError(*problems)
