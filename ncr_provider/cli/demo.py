@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
 def read_samples(emulator) -> list:
     """List every registry and image of every region, then look each image up, as `check` does."""
+    import dataclasses
+
     from ..client import NcrClient
     from ..config import SITES, Settings
     from ..lookup import ImageLookup
@@ -56,8 +58,7 @@ def read_samples(emulator) -> list:
     seen_registries: set[str] = set()
     for site in SITES.values():
         for region in site.prefixes:
-            settings = Settings(site=site.name, region=region, endpoint=base.endpoint,
-                                access_key=base.access_key, secret_key=base.secret_key)
+            settings = dataclasses.replace(base, site=site.name, region=region)
             with NcrClient(settings) as client:
                 # A registry name is unique in an account: list it under the first region that shows it.
                 registries = [r["name"] for r in client.list_registries() if r.get("name") not in seen_registries]
