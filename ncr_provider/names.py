@@ -16,8 +16,8 @@ REGISTRY_MAX = 63
 IMAGE_NAME_MAX = 255
 _REGISTRY_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 # One Docker path component: lowercase alphanumerics joined by '.', '_', '__' or runs of '-'.
-_COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
-_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _DIGEST_RE = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}")
 
 # Docker hosts of NCR: region code in the host -> (site, region).
@@ -76,7 +76,7 @@ def validate_image_name(value: object, field: str = "image_name") -> str:
                     reason = "it has an empty path segment (leading, trailing or double '/')"
                 elif segment in (".", ".."):
                     reason = "'.' and '..' segments are not allowed"
-                elif not _COMPONENT_RE.fullmatch(segment):
+                elif not COMPONENT_RE.fullmatch(segment):
                     reason = (f"segment {segment!r} must be lowercase letters and digits, "
                               "joined by '.', '_', '__' or '-'")
                 if reason:
@@ -87,7 +87,7 @@ def validate_image_name(value: object, field: str = "image_name") -> str:
 
 
 def validate_tag(value: object, field: str = "tag") -> str:
-    if not isinstance(value, str) or not _TAG_RE.fullmatch(value):
+    if not isinstance(value, str) or not TAG_RE.fullmatch(value):
         raise InvalidNameError(field, str(value), "a tag is 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
     return value
 

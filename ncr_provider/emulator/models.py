@@ -37,13 +37,14 @@ import itertools
 import json
 import re
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
 from ..config import SITES
+from ..names import COMPONENT_RE, TAG_RE
+from ..signing import now_ms
 
 
 def region_key(site: str, region: str) -> str:
@@ -139,9 +140,9 @@ PLATFORM_FIELDS = ("architecture", "created", "digest", "features", "latest_pull
                    "os_features", "os_version", "size", "updated", "variant")
 
 REGISTRY_NAME = re.compile(r"[a-z][a-z0-9-]{1,28}[a-z0-9]")
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-IMAGE_NAME = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
-TAG_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+# Image and tag names: the Docker rules the client validates with (names.py), as one pattern each.
+IMAGE_NAME = re.compile(rf"{COMPONENT_RE.pattern}(?:/{COMPONENT_RE.pattern})*")
+TAG_NAME = TAG_RE
 DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 SHA256_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
@@ -163,10 +164,6 @@ class Registry:
 
     def visible_in(self, region: str) -> bool:
         return self.region is None or self.region == region
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class NcrBackend:
