@@ -76,7 +76,7 @@ def run_cli(captured, env, *args):
     return result
 
 
-def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path):
+def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path, monkeypatch):
     captured = Captured()
     with NcrEmulator(access_key=ACCESS_KEY, secret_key=SECRET) as emulator:
         emulator.enqueue(status=503)  # one retried failure on the success path too
@@ -142,7 +142,8 @@ def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path):
 
         from ncr_provider.policy import LookupCache, mutable_image_tags_policies
         for secret in (SECRET, WRONG_SECRET):
-            os.environ.update(NCLOUD_ACCESS_KEY=ACCESS_KEY, NCLOUD_SECRET_KEY=secret)
+            monkeypatch.setenv("NCLOUD_ACCESS_KEY", ACCESS_KEY)
+            monkeypatch.setenv("NCLOUD_SECRET_KEY", secret)
             cache = LookupCache(retry=FAST_RETRY)
             try:
                 main, _ = mutable_image_tags_policies(lookups=cache)
@@ -150,7 +151,6 @@ def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path):
                               lambda message, urn=None: captured.add("policy violation", message))
             finally:
                 cache.close()
-                os.environ.pop("NCLOUD_ACCESS_KEY"), os.environ.pop("NCLOUD_SECRET_KEY")
 
     for record in log_records:
         captured.add(f"log {record.name}", record.getMessage())
