@@ -57,13 +57,39 @@ def _number(data: dict, key: str, what: str, *aliases: str) -> int | None:
 
 
 def _text(data: dict, key: str) -> str | None:
+    """Descriptive text no verdict depends on: anything but null is shown as text."""
     value = data.get(key)
     return None if value is None else str(value)
 
 
-def _flag(data: dict, key: str) -> bool | None:
+def _name(data: dict, key: str, what: str) -> str | None:
+    """Text a verdict or a mapping depends on (a name, a private id): a JSON string or null, nothing else."""
     value = data.get(key)
-    return None if value is None else bool(value)
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidResponseError(what=what, reason=f"{key} must be a string, got {_json_kind(value)} {value!r:.40}")
+
+
+def _flag(data: dict, key: str, what: str) -> bool | None:
+    """A flag a verdict depends on: JSON true, false or null. `""`, `0`, `"false"` or `[]` is an error, never False."""
+    value = data.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise InvalidResponseError(what=what, reason=f"{key} must be true or false, got {_json_kind(value)} {value!r:.40}")
+
+
+def _unused_flag(data: dict, key: str) -> bool | None:
+    """A flag NCP documents as "Not used": kept when it is a boolean, else None; never an error."""
+    value = data.get(key)
+    return value if isinstance(value, bool) else None
+
+
+def _unused_number(data: dict, key: str) -> int | None:
+    """A number NCP documents as "Not used": kept when it is one, else None; never an error."""
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return int(value)
 
 
 def _digest(data: dict, key: str, what: str) -> str | None:
@@ -74,7 +100,7 @@ def _digest(data: dict, key: str, what: str) -> str | None:
     try:
         return validate_digest(value, key)
     except InvalidNameError:
-        raise InvalidResponseError(what=what, reason=f"{key} must be a digest such as sha256:<64 hex digits>, "
+        raise InvalidResponseError(what=what, reason=f"{key} must be sha256:<64 lowercase hex> or sha512:<128 lowercase hex>, "
                                                      f"got {_json_kind(value)} {value!r:.80}") from None
 
 
@@ -115,20 +141,20 @@ class ImageDetails:
         if not isinstance(data, dict):
             raise InvalidResponseError(what=what, reason=f"expected a JSON object, got a JSON {_json_kind(data)}")
         return cls(
-            name=_text(data, "name"),
-            namespace=_text(data, "namespace"),
+            name=_name(data, "name", what),
+            namespace=_name(data, "namespace", what),
             description=_text(data, "description"),
             full_description=_text(data, "full_description"),
             pull_count=_number(data, "pull_count", what),
-            tag_mutability_enabled=_flag(data, "tag_mutability_enabled"),
+            tag_mutability_enabled=_flag(data, "tag_mutability_enabled", what),
             last_updated=_number(data, "last_updated", what, "last_update"),
-            private_id=_text(data, "private_id"),
-            can_edit=_flag(data, "can_edit"),
-            is_automated=_flag(data, "is_automated"),
-            is_private=_flag(data, "is_private"),
+            private_id=_name(data, "private_id", what),
+            can_edit=_unused_flag(data, "can_edit"),
+            is_automated=_unused_flag(data, "is_automated"),
+            is_private=_unused_flag(data, "is_private"),
             repository_type=_text(data, "repository_type"),
-            star_count=_number(data, "star_count", what),
-            status=_number(data, "status", what),
+            star_count=_unused_number(data, "star_count"),
+            status=_unused_number(data, "status"),
             user=_text(data, "user"),
         )
 
@@ -156,8 +182,8 @@ class PlatformImage:
     def from_wire(cls, data: Any, what: str = "platform image") -> PlatformImage:
         data = _object(data, what, "each entry of 'images'")
         return cls(
-            architecture=_text(data, "architecture"),
-            os=_text(data, "os"),
+            architecture=_name(data, "architecture", what),
+            os=_name(data, "os", what),
             digest=_digest(data, "digest", what),
             size=_number(data, "size", what),
             created=_number(data, "created", what),
@@ -195,7 +221,7 @@ class TagDetails:
         if images is not None and not isinstance(images, list):
             raise InvalidResponseError(what=what, reason=f"images must be a list, got a JSON {_json_kind(images)}")
         return cls(
-            name=_text(data, "name"),
+            name=_name(data, "name", what),
             digest=_digest(data, "digest", what),
             full_size=_number(data, "full_size", what),
             last_updated=_number(data, "last_updated", what, "last_update"),
@@ -216,6 +242,26 @@ class TagDetails:
         out["last_updated_at"] = self.last_updated_at
         out["platforms"] = [platform.to_dict() for platform in self.platforms]
         return out
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """One registry of `GET /repositories`: what maps a private endpoint id to a registry name."""
+
+    name: str | None
+    private_id: str | None
+    end_point: str | None = None
+    private_end_point: str | None = None
+
+    @classmethod
+    def from_wire(cls, data: Any, what: str = "the registry list") -> RegistryEntry:
+        data = _object(data, what, "each registry")
+        return cls(
+            name=_name(data, "name", what),
+            private_id=_name(data, "private_id", what),
+            end_point=_name(data, "end_point", what),
+            private_end_point=_name(data, "private_end_point", what),
+        )
 
 
 def newest_first(tags: Iterable[TagDetails]) -> list[TagDetails]:

@@ -18,7 +18,8 @@ _REGISTRY_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 # One Docker path component: lowercase alphanumerics joined by '.', '_', '__' or runs of '-'.
 COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DIGEST_RE = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}")
+# The digests Docker pulls by: the algorithm and exactly its length of lowercase hex; nothing else pins content.
+DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 
 # Docker hosts of NCR: region code in the host -> (site, region).
 DOCKER_REGIONS = {"kr": "KR", "sg": "SGN", "jp": "JPN"}
@@ -93,8 +94,10 @@ def validate_tag(value: object, field: str = "tag") -> str:
 
 
 def validate_digest(value: object, field: str = "digest") -> str:
-    if not isinstance(value, str) or not _DIGEST_RE.fullmatch(value):
-        raise InvalidNameError(field, str(value), "a digest looks like sha256:<64 hex digits>")
+    """Return the digest if Docker can pull by it: `sha256:` + 64 or `sha512:` + 128 lowercase hex digits."""
+    if not isinstance(value, str) or not DIGEST_RE.fullmatch(value):
+        raise InvalidNameError(field, str(value), "a digest is sha256:<64 lowercase hex digits> "
+                                                  "or sha512:<128 lowercase hex digits>")
     return value
 
 

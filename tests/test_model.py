@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ncr_provider.errors import InvalidResponseError
-from ncr_provider.model import ImageDetails, TagDetails, iso_from_ms, newest_first, parse_json_object
+from ncr_provider.model import ImageDetails, RegistryEntry, TagDetails, iso_from_ms, newest_first, parse_json_object
 
 SEED = (b'{"can_edit": true, "description": "ncp docker", "full_description": "Naver Cloud Platform Docker",'
         b' "is_automated": null, "is_private": null, "last_updated": 1711928488000, "name": "ncpdocker",'
@@ -46,6 +46,46 @@ def test_pull_count_must_be_a_number(value, shown):
     with pytest.raises(InvalidResponseError) as caught:
         ImageDetails.from_wire({"pull_count": value}, "image prod/web")
     assert str(caught.value) == f"NCR returned an invalid response for image prod/web: pull_count must be a number, got {shown}"
+
+
+@pytest.mark.parametrize("value,shown", [
+    ("", "string ''"), (0, "number 0"), (1, "number 1"), ([], "array []"), ({}, "object {}"),
+    ("false", "string 'false'"), ("true", "string 'true'"), ("0", "string '0'"),
+])
+def test_tag_mutability_must_be_a_json_boolean_never_read_as_immutable(value, shown):
+    # given a body whose tag_mutability_enabled is falsy or truthy but not a boolean
+    with pytest.raises(InvalidResponseError) as caught:
+        ImageDetails.from_wire({"tag_mutability_enabled": value}, "image prod/web")
+    # then it is an invalid response (could not check), never "immutable"
+    assert str(caught.value) == ("NCR returned an invalid response for image prod/web: "
+                                 f"tag_mutability_enabled must be true or false, got {shown}")
+
+
+@pytest.mark.parametrize("value", [True, False, None])
+def test_tag_mutability_true_false_and_null_are_read_as_they_are(value):
+    assert ImageDetails.from_wire({"tag_mutability_enabled": value}).tag_mutability_enabled is value
+
+
+@pytest.mark.parametrize("field,value", [("namespace", 1), ("private_id", False), ("name", ["x"])])
+def test_names_a_lookup_depends_on_must_be_strings(field, value):
+    with pytest.raises(InvalidResponseError, match=f"{field} must be a string"):
+        ImageDetails.from_wire({field: value}, "image prod/web")
+
+
+def test_fields_documented_as_not_used_never_fail_a_lookup():
+    details = ImageDetails.from_wire({"can_edit": "yes", "is_private": 0, "star_count": "many", "status": [],
+                                      "tag_mutability_enabled": False})
+    assert (details.can_edit, details.is_private, details.star_count, details.status) == (None, None, None, None)
+    assert details.tag_mutability_enabled is False
+
+
+def test_registry_entries_map_private_ids_and_refuse_wrong_types():
+    entry = RegistryEntry.from_wire({"name": "prod", "private_id": "k7x2p9q4m1", "bucket": "b", "status": "RUNNING"})
+    assert (entry.name, entry.private_id) == ("prod", "k7x2p9q4m1")
+    with pytest.raises(InvalidResponseError, match="private_id must be a string, got number 7"):
+        RegistryEntry.from_wire({"name": "prod", "private_id": 7})
+    with pytest.raises(InvalidResponseError, match="each registry must be a JSON object"):
+        RegistryEntry.from_wire("prod")
 
 
 def test_iso_from_ms_edges():
@@ -95,13 +135,26 @@ def test_tag_tolerates_nulls_missing_fields_and_no_images():
     assert str(caught.value) == "NCR returned an invalid response for tag prod/web:x: NCR reported no digest for the tag"
 
 
+DIGEST_RULE = "must be sha256:<64 lowercase hex> or sha512:<128 lowercase hex>"
+
+
+@pytest.mark.parametrize("digest", ["sha256:" + "0f" * 32, "sha512:" + "0f" * 64])
+def test_tag_digests_of_both_algorithms_docker_pulls_by_are_kept(digest):
+    assert TagDetails.from_wire({**TAG, "digest": digest}).digest == digest
+
+
 @pytest.mark.parametrize("change,reason", [
     ({"full_size": "12"}, "full_size must be a number, got string '12'"),
     ({"images": {"os": "linux"}}, "images must be a list, got a JSON object"),
     ({"images": ["linux/amd64"]}, "each entry of 'images' must be a JSON object, got a JSON string"),
     ({"images": [{"size": True}]}, "size must be a number, got boolean True"),
-    ({"digest": "sha256:not-hex"}, "digest must be a digest such as sha256:<64 hex digits>, got string 'sha256:not-hex'"),
-    ({"digest": 12}, "digest must be a digest such as sha256:<64 hex digits>, got number 12"),
+    ({"digest": "sha256:not-hex"}, f"digest {DIGEST_RULE}, got string 'sha256:not-hex'"),
+    ({"digest": 12}, f"digest {DIGEST_RULE}, got number 12"),
+    ({"digest": "sha256:" + "AB" * 32}, f"digest {DIGEST_RULE}, got string 'sha256:{'AB' * 32}'"),
+    ({"digest": "sha256:" + "ab" * 31}, f"digest {DIGEST_RULE}, got string 'sha256:{'ab' * 31}'"),
+    ({"digest": "md5:" + "ab" * 16}, f"digest {DIGEST_RULE}, got string 'md5:{'ab' * 16}'"),
+    ({"name": 12}, "name must be a string, got number 12"),
+    ({"images": [{"os": ["linux"]}]}, "os must be a string, got array ['linux']"),
 ])
 def test_tag_with_wrong_types_is_an_invalid_response(change, reason):
     with pytest.raises(InvalidResponseError) as caught:

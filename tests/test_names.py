@@ -166,3 +166,20 @@ def test_digest_reference_refuses_what_is_not_a_digest(digest):
     with pytest.raises(InvalidNameError) as caught:
         digest_reference("prod", "team/web", digest, "KR")
     assert caught.value.field == "digest"
+
+
+@pytest.mark.parametrize("digest", ["sha256:" + "0a" * 32, "sha512:" + "0a" * 64])
+def test_references_by_either_digest_docker_pulls_by_parse(digest):
+    assert parse_reference(f"prod/team/web@{digest}").digest == digest
+    assert digest_reference("prod", "team/web", digest, "KR").endswith(f"/team/web@{digest}")
+
+
+@pytest.mark.parametrize("digest", [
+    "sha256:" + "0A" * 32, "sha256:" + "0a" * 31, "sha256:" + "0a" * 33, "sha512:" + "0a" * 32,
+    "sha384:" + "0a" * 48, "md5:" + "0a" * 16, "SHA256:" + "0a" * 32, "sha256:" + "0g" * 32,
+])
+def test_digests_docker_cannot_pull_by_are_refused_in_references(digest):
+    with pytest.raises(InvalidNameError) as caught:
+        parse_reference(f"prod/team/web@{digest}")
+    assert caught.value.field == "reference digest"
+    assert "sha256:<64 lowercase hex digits> or sha512:<128 lowercase hex digits>" in str(caught.value)
