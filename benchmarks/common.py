@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ncr_provider.config import ENV_VARS
 from ncr_provider.emulator import NcrEmulator
 
 REGISTRY = "bench"
@@ -24,8 +25,7 @@ CLI_CONCURRENCY = 16
 PROVIDER_WORKERS = 4  # pulumi.dynamic's server answers on a pool of 4 threads
 
 # Variables that would point the CLI elsewhere than the emulator we give it.
-_NCP_ENV = ("NCLOUD_ACCESS_KEY_ID", "NCLOUD_SECRET_ACCESS_KEY", "NCLOUD_REGION", "NCLOUD_SITE", "NCLOUD_PROFILE",
-            "NCR_ENDPOINT")
+_NCP_ENV = ENV_VARS
 
 
 @dataclasses.dataclass(frozen=True)

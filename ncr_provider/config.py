@@ -1,4 +1,4 @@
-"""The one table of settings and where each comes from; sites, regions, hosts and path prefixes.
+"""The one table of settings and where each comes from (sites, regions and hosts are `sites.py`'s table).
 
 Precedence, written once: explicit argument > Pulumi stack config > environment > profile file > default.
 """
@@ -15,29 +15,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 from .signing import mask
-
-
-@dataclass(frozen=True)
-class Site:
-    """An NCP site: its NCR API host and each region's path prefix."""
-
-    name: str
-    host: str
-    prefixes: Mapping[str, str]
-
-
-SITES: Mapping[str, Site] = {
-    "public": Site(
-        "public",
-        "https://ncr.apigw.ntruss.com",
-        {"KR": "/ncr/api/v2", "SGN": "/ncr/sgn-api/v2", "JPN": "/ncr/jpn-api/v2"},
-    ),
-    "gov": Site(
-        "gov",
-        "https://gov-ncr.apigw.gov-ntruss.com",
-        {"KR": "/ncr/kr/v2", "KRS": "/ncr/krs/v2"},
-    ),
-}
+from .sites import DEFAULT_REGION, DEFAULT_SITE, SITES, api_endpoint
 
 
 @dataclass(frozen=True)
@@ -57,15 +35,17 @@ SETTINGS: tuple[Setting, ...] = (
             "ncloud_access_key_id", None, "NCP API access key id"),
     Setting("secret_key", "ncloud:secretKey", ("NCLOUD_SECRET_KEY", "NCLOUD_SECRET_ACCESS_KEY"),
             "ncloud_secret_access_key", None, "NCP API secret key (set it as a Pulumi secret)"),
-    Setting("region", "ncloud:region", ("NCLOUD_REGION",), None, "KR",
+    Setting("region", "ncloud:region", ("NCLOUD_REGION",), None, DEFAULT_REGION,
             "KR, SGN or JPN on site public; KR or KRS on site gov"),
-    Setting("site", "ncloud:site", ("NCLOUD_SITE",), None, "public", "public or gov"),
+    Setting("site", "ncloud:site", ("NCLOUD_SITE",), None, DEFAULT_SITE, "public or gov"),
     Setting("profile", "ncloud:profile", ("NCLOUD_PROFILE",), None, "DEFAULT",
             "section of the profile file to read keys from"),
     Setting("endpoint", "ncr:endpoint", ("NCR_ENDPOINT",), None, None,
             "scheme://host[:port] replacing the site's host; http only for loopback"),
 )
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
+# Every environment variable a setting is read from (what a clean test or benchmark environment clears).
+ENV_VARS: tuple[str, ...] = tuple(var for s in SETTINGS for var in s.env_vars)
 PROFILE_SECTION = "DEFAULT"
 
 
@@ -78,8 +58,8 @@ def default_profile_file() -> Path:
 class Settings:
     """Resolved settings. Only plain values: safe to hold, never printed with the secret key."""
 
-    region: str = "KR"
-    site: str = "public"
+    region: str = DEFAULT_REGION
+    site: str = DEFAULT_SITE
     endpoint: str | None = None
     profile: str = PROFILE_SECTION
     access_key: str | None = None
@@ -90,12 +70,12 @@ class Settings:
     @property
     def host(self) -> str:
         """scheme://host[:port] the requests go to."""
-        return self.endpoint or SITES[self.site].host
+        return self.endpoint or api_endpoint(self.site, self.region).host
 
     @property
     def prefix(self) -> str:
         """The region's path prefix, e.g. `/ncr/api/v2`."""
-        return SITES[self.site].prefixes[self.region]
+        return api_endpoint(self.site, self.region).prefix
 
     @property
     def base_url(self) -> str:
@@ -170,8 +150,8 @@ def resolve_settings(
     file_values = read_profile(path, profile or PROFILE_SECTION)
     values = {name: first(name, file_values)[0] for name in SETTINGS_BY_NAME}
 
-    site = validate_site(values["site"] or "public")
-    region = validate_region(values["region"] or "KR", site)
+    site = validate_site(values["site"] or DEFAULT_SITE)
+    region = validate_region(values["region"] or DEFAULT_REGION, site)
     endpoint = validate_endpoint(values["endpoint"]) if values["endpoint"] else None
     for key_name in ("access_key", "secret_key"):
         validate_key(key_name, values[key_name])
@@ -214,7 +194,7 @@ def validate_site(site: str) -> str:
     return key
 
 
-def validate_region(region: str, site: str = "public") -> str:
+def validate_region(region: str, site: str = DEFAULT_SITE) -> str:
     key = str(region).strip().upper()
     valid = SITES[site].prefixes
     if key not in valid:

@@ -1,7 +1,7 @@
 """Registry and image name rules, and parsing Docker image references that point at NCR.
 
 NCP does not document its name rules, so these follow what Docker allows, conservatively:
-a registry is also a DNS label in `<registry>.kr.ncr.ntruss.com`, and no name may ever
+a registry is also a DNS label in its Docker host (`<registry>.kr.ncr.ntruss.com`), and no name may ever
 change the request path (no `..`, `?`, `#`, `%`, empty segments, whitespace or controls).
 """
 
@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import InvalidNameError
+from .sites import DEFAULT_SITE, DOCKER_HOSTS, DockerHost, describe_docker_hosts, docker_host_form
 
 REGISTRY_MAX = 63
 IMAGE_NAME_MAX = 255
@@ -21,10 +22,11 @@ TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 # The digests Docker pulls by: the algorithm and exactly its length of lowercase hex; nothing else pins content.
 DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 
-# Docker hosts of NCR: region code in the host -> (site, region).
-DOCKER_REGIONS = {"kr": "KR", "sg": "SGN", "jp": "JPN"}
-_PUBLIC_HOST_RE = re.compile(r"(?P<registry>[^.]+)\.(?P<code>kr|sg|jp)\.ncr\.ntruss\.com")
-_GOV_HOST_RE = re.compile(r"(?P<registry>[^.]+)\.ncr\.gov-ntruss\.com")
+# The Docker host forms references are read from: host suffix (`kr.ncr.ntruss.com`) -> its row.
+# Private endpoint forms are not read as references yet.
+_DOCKER_FORMS: dict[str, DockerHost] = {form.suffix: form for form in DOCKER_HOSTS if not form.private}
+_SUFFIX_ALTERNATIVES = "|".join(re.escape(suffix) for suffix in _DOCKER_FORMS)
+_HOST_RE = re.compile(rf"(?P<registry>[^.]+)\.(?P<suffix>{_SUFFIX_ALTERNATIVES})")
 
 
 def _why_unsafe(value: str) -> str | None:
@@ -158,15 +160,11 @@ def parse_reference(value: object, field: str = "reference") -> ImageRef:
     region = site = None
     if "." in first or ":" in first or first == "localhost":
         host = first.split(":", 1)[0].lower()
-        match = _PUBLIC_HOST_RE.fullmatch(host)
-        gov = _GOV_HOST_RE.fullmatch(host)
-        if match:
-            registry, region, site = match["registry"], DOCKER_REGIONS[match["code"]], "public"
-        elif gov:
-            registry, site = gov["registry"], "gov"
-        else:
-            raise NotNcrReference(field, value, f"{host} is not an NCR registry host "
-                                               "(<registry>.<kr|sg|jp>.ncr.ntruss.com or <registry>.ncr.gov-ntruss.com)")
+        match = _HOST_RE.fullmatch(host)
+        if not match:
+            raise NotNcrReference(field, value, f"{host} is not an NCR registry host ({describe_docker_hosts()})")
+        form = _DOCKER_FORMS[match["suffix"]]
+        registry, region, site = match["registry"], form.region, form.site
         image_part = remainder
     else:
         registry, image_part = first, remainder
@@ -181,15 +179,12 @@ def parse_reference(value: object, field: str = "reference") -> ImageRef:
                     region=region, site=site, tag=tag, digest=digest)
 
 
-def docker_host(registry: str, region: str, site: str = "public") -> str:
+def docker_host(registry: str, region: str, site: str = DEFAULT_SITE) -> str:
     """The Docker endpoint host of a registry (inverse of parse_reference's host forms)."""
-    if site == "gov":
-        return f"{registry}.ncr.gov-ntruss.com"
-    code = {v: k for k, v in DOCKER_REGIONS.items()}[region]
-    return f"{registry}.{code}.ncr.ntruss.com"
+    return docker_host_form(site, region).host(registry)
 
 
-def digest_reference(registry: str, image_name: str, digest: str, region: str, site: str = "public") -> str:
+def digest_reference(registry: str, image_name: str, digest: str, region: str, site: str = DEFAULT_SITE) -> str:
     """The pullable by-digest reference `<docker host>/<image>@<digest>`, every part validated."""
     host = docker_host(validate_registry(registry), region, site)
     return f"{host}/{validate_image_name(image_name)}@{validate_digest(digest)}"
@@ -199,7 +194,7 @@ def digest_reference(registry: str, image_name: str, digest: str, region: str, s
 # a bracket or a comma. The whole token is parsed, so a hostile tail (`?`, `%2e`, `\x00`) makes
 # the reference malformed instead of silently shortening it to a different image.
 _EMBEDDED_RE = re.compile(
-    r"(?<![A-Za-z0-9.-])[A-Za-z0-9-]+\.(?:(?:kr|sg|jp)\.ncr\.ntruss\.com|ncr\.gov-ntruss\.com)(?::\d+)?"
+    rf"(?<![A-Za-z0-9.-])[A-Za-z0-9-]+\.(?:{_SUFFIX_ALTERNATIVES})(?::\d+)?"
     r"/[^\s\"'<>(){}\[\],]*"
 )
 

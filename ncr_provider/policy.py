@@ -56,12 +56,13 @@ from .errors import ConfigurationError, NcrError
 from .lookup import ImageLookup, LookupKey, Result
 from .model import ImageDetails
 from .names import FoundReference, docker_host, find_references
+from .sites import DEFAULT_SITE, IMAGE_TYPE_TOKEN, SITES, describe_docker_hosts
 
 MUTABLE_TAGS_POLICY = "ncr-disallow-mutable-image-tags"
 UNCHECKED_IMAGES_POLICY = "ncr-unchecked-images"
 REGISTERED_IMAGES_POLICY = "ncr-registered-images-immutable"
 DIGEST_REFERENCES_POLICY = "ncr-require-digest-references"
-NCR_IMAGE_TYPE = "pulumi-python:dynamic/ncr:NcrImage"
+NCR_IMAGE_TYPE = IMAGE_TYPE_TOKEN
 DEFAULT_CONCURRENCY = 8
 
 _ALLOWED_IMAGES_SCHEMA = {
@@ -76,9 +77,9 @@ MUTABLE_TAGS_CONFIG_SCHEMA = PolicyConfigSchema(properties={
     "allowedImages": _ALLOWED_IMAGES_SCHEMA,
     "region": {
         "type": "string",
-        "enum": ["KR", "SGN", "JPN"],
+        "enum": list(SITES[DEFAULT_SITE].prefixes),
         "description": "NCR API region for references whose host names none; "
-                       "<registry>.<kr|sg|jp>.ncr.ntruss.com hosts name their own",
+                       f"{describe_docker_hosts(DEFAULT_SITE)} hosts name their own",
     },
     "endpoint": {
         "type": "string",

@@ -9,9 +9,7 @@ import pulumi.dynamic
 
 from .names import split_image_id, split_tag_id, validate_image_name, validate_registry, validate_tag
 from .provider import NcrImageProvider, NcrImageTagProvider
-
-TYPE_TOKEN = "pulumi-python:dynamic/ncr:NcrImage"
-TAG_TYPE_TOKEN = "pulumi-python:dynamic/ncr:NcrImageTag"
+from .sites import IMAGE_RESOURCE, RESOURCE_MODULE, TAG_RESOURCE
 
 # Declared to the SDK as None in the registered properties, so that Read's answer resolves them.
 OUTPUT_NAMES = (
@@ -40,7 +38,7 @@ class NcrImageArgs:
     """True to also read the tag list (`tags`, `latest_tag`): one more request per page of 100 tags."""
 
 
-class NcrImage(pulumi.dynamic.Resource, module="ncr", name="NcrImage"):
+class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOURCE):
     """An existing NCR image, read (never created or changed) on every `pulumi preview` and `pulumi up`."""
 
     registry: pulumi.Output[str]
@@ -217,7 +215,7 @@ class NcrImageTagArgs:
     """API endpoint override, scheme://host[:port]; default: `ncr:endpoint`, else the site's host."""
 
 
-class NcrImageTag(pulumi.dynamic.Resource, module="ncr", name="NcrImageTag"):
+class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESOURCE):
     """An existing NCR image tag and the digest it points at now, read on every `pulumi preview` and `pulumi up`."""
 
     registry: pulumi.Output[str]

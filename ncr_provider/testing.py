@@ -49,11 +49,11 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi.runtime.settings import get_root_resource, reset_options
 
 from .provider import NcrImageProvider, NcrImageTagProvider, NcrReadProvider
-from .resource import TAG_TYPE_TOKEN, TYPE_TOKEN
+from .sites import IMAGE_TYPE_TOKEN, TAG_TYPE_TOKEN
 
 PROVIDER_KEY = "__provider"
 
-READ_TYPES: Mapping[str, type[NcrReadProvider]] = {TYPE_TOKEN: NcrImageProvider, TAG_TYPE_TOKEN: NcrImageTagProvider}
+READ_TYPES: Mapping[str, type[NcrReadProvider]] = {IMAGE_TYPE_TOKEN: NcrImageProvider, TAG_TYPE_TOKEN: NcrImageTagProvider}
 """The type token of each read resource, and the provider class behind it."""
 
 
@@ -200,7 +200,7 @@ class ProviderServer:
     @property
     def blob(self) -> str:
         """The default `__provider` value: a serialized NcrImageProvider()."""
-        return self.blob_for(TYPE_TOKEN)
+        return self.blob_for(IMAGE_TYPE_TOKEN)
 
     def blob_for(self, type_: str) -> str:
         """The `__provider` value of a read resource type: its serialized provider."""
@@ -208,7 +208,7 @@ class ProviderServer:
             self._blobs[type_] = provider_blob(READ_TYPES[type_]())
         return self._blobs[type_]
 
-    def urn(self, name: str, type_: str = TYPE_TOKEN) -> str:
+    def urn(self, name: str, type_: str = IMAGE_TYPE_TOKEN) -> str:
         return f"{self.urn_prefix}::{type_}::{name}"
 
     def call(self, method: str, request: Any) -> Any:
@@ -225,19 +225,19 @@ class ProviderServer:
                                                                     acceptResources=True))
 
     def read_request(self, id_: str, inputs: Mapping[str, Any], provider_blob: str | None = None,
-                     name: str = "image", type_: str = TYPE_TOKEN) -> provider_pb2.ReadRequest:
+                     name: str = "image", type_: str = IMAGE_TYPE_TOKEN) -> provider_pb2.ReadRequest:
         """The ReadRequest of a read resource: its registered properties as both state and inputs."""
         props = serialize({**inputs, PROVIDER_KEY: provider_blob or self.blob_for(type_)})
         return provider_pb2.ReadRequest(id=id_, urn=self.urn(name, type_), name=name, type=type_,
                                         properties=props, inputs=props)
 
     def read_response(self, id_: str, inputs: Mapping[str, Any], provider_blob: str | None = None,
-                      name: str = "image", type_: str = TYPE_TOKEN) -> provider_pb2.ReadResponse:
+                      name: str = "image", type_: str = IMAGE_TYPE_TOKEN) -> provider_pb2.ReadResponse:
         """Read, returning the raw ReadResponse."""
         return self.call("Read", self.read_request(id_, inputs, provider_blob, name, type_))
 
     def read(self, id_: str, inputs: Mapping[str, Any], provider_blob: str | None = None,
-             name: str = "image", type_: str = TYPE_TOKEN) -> tuple[str, dict[str, Any]]:
+             name: str = "image", type_: str = IMAGE_TYPE_TOKEN) -> tuple[str, dict[str, Any]]:
         """Read; returns (id, outputs) with the outputs as the engine receives them, minus `__provider`."""
         response = self.read_response(id_, inputs, provider_blob, name, type_)
         outputs = deserialize(response.properties)
@@ -245,7 +245,7 @@ class ProviderServer:
         return response.id, outputs
 
     def check(self, olds: Mapping[str, Any], news: Mapping[str, Any], provider_blob: str | None = None,
-              name: str = "image", type_: str = TYPE_TOKEN) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+              name: str = "image", type_: str = IMAGE_TYPE_TOKEN) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Check; returns (inputs, [(property, reason), ...])."""
         blob = provider_blob or self.blob_for(type_)
         request = provider_pb2.CheckRequest(urn=self.urn(name, type_), name=name, type=type_,

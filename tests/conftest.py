@@ -5,15 +5,13 @@ from __future__ import annotations
 import pytest
 
 from ncr_provider.client import NcrClient, RetryPolicy
+from ncr_provider.config import ENV_VARS
 from ncr_provider.emulator import NcrEmulator
 
 # Short waits so fault tests stay fast; the policy's shape is what they check.
 FAST_RETRY = RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.05, retry_after_max=0.2)
 
-NCP_ENV_VARS = (
-    "NCLOUD_ACCESS_KEY", "NCLOUD_ACCESS_KEY_ID", "NCLOUD_SECRET_KEY", "NCLOUD_SECRET_ACCESS_KEY",
-    "NCLOUD_REGION", "NCLOUD_SITE", "NCLOUD_PROFILE", "NCR_ENDPOINT",
-)
+NCP_ENV_VARS = ENV_VARS
 
 
 @pytest.fixture(autouse=True)

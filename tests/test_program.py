@@ -17,7 +17,7 @@ from ncr_provider import NcrImage, NcrImageArgs, NcrImageTag, NcrImageTagArgs, N
 from ncr_provider.emulator import NcrEmulator
 from ncr_provider.errors import InvalidNameError
 from ncr_provider.names import find_references
-from ncr_provider.resource import TAG_TYPE_TOKEN, TYPE_TOKEN
+from ncr_provider.sites import IMAGE_TYPE_TOKEN, TAG_TYPE_TOKEN
 from ncr_provider.testing import ProviderCallError, ProviderMocks, ProviderServer, provider_blob, run_program, use_mocks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,7 +161,7 @@ def test_ncr_image_registers_as_a_read_with_a_plain_small_provider_blob(server):
         run_program(lambda: NcrImage("api", registry="prod", image_name="team/api", region="KR"))
 
     [args] = recording.registered
-    assert (args.typ, args.name, args.resource_id) == (TYPE_TOKEN, "api", "prod/team/api")
+    assert (args.typ, args.name, args.resource_id) == (IMAGE_TYPE_TOKEN, "api", "prod/team/api")
     assert args.inputs["__provider"] == provider_blob()  # a plain string: not secret-wrapped, no secret inside
     assert len(args.inputs["__provider"]) <= 100
     assert {k: args.inputs[k] for k in ("registry", "image_name", "region")} == {

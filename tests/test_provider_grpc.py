@@ -13,7 +13,7 @@ from pulumi.runtime.rpc import translate_output_properties
 
 from ncr_provider import NcrImage, NcrImageTag
 from ncr_provider.emulator import NcrEmulator
-from ncr_provider.resource import TAG_TYPE_TOKEN
+from ncr_provider.sites import TAG_TYPE_TOKEN
 from ncr_provider.testing import ProviderCallError, ProviderServer, provider_blob
 
 ACCESS_KEY = "GRPCTESTACCESSKEY001"

@@ -16,7 +16,7 @@ from ncr_provider.client import NcrClient
 from ncr_provider.emulator import NcrEmulator
 from ncr_provider.errors import NcrError
 from ncr_provider.provider import NcrImageProvider
-from ncr_provider.resource import TAG_TYPE_TOKEN
+from ncr_provider.sites import TAG_TYPE_TOKEN
 from ncr_provider.testing import ProviderCallError, ProviderServer, provider_blob
 
 ACCESS_KEY = "AKLEAKCANARY0123456X"

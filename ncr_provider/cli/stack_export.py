@@ -7,10 +7,11 @@ from typing import Any
 
 from ..errors import InvalidNameError
 from ..names import ImageRef, find_references, split_image_id, validate_image_name, validate_registry
+from ..sites import IMAGE_TYPE_TOKEN
 from .common import UsageError
 from .targets import Target, describe_os_error
 
-NCR_IMAGE_TYPE = "pulumi-python:dynamic/ncr:NcrImage"
+NCR_IMAGE_TYPE = IMAGE_TYPE_TOKEN
 # How the engine marks a secret in an export: the value is ciphertext, nothing to look up.
 SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
 SKIPPED_PROPERTIES = frozenset({"__provider"})

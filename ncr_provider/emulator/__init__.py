@@ -1,7 +1,7 @@
 """A local NAVER Cloud Container Registry API server for development and tests.
 
 Strict about NCP's signature v2, so a client that passes against it signs correctly. It serves
-the five NCR path prefixes of `config.SITES` (KR, SGN, JPN; gov KR, KRS) with the read
+the five NCR path prefixes of `sites.API_ENDPOINTS` (KR, SGN, JPN; gov KR, KRS) with the read
 operations (registry list, image list, image details, tag list, tag details), records every
 request, and can script answers and faults (`enqueue`, `enqueue_fault`). Stdlib and requests
 only: importing it never imports pulumi.

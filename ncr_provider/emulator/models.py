@@ -42,18 +42,17 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from ..config import SITES
 from ..names import COMPONENT_RE, TAG_RE
 from ..signing import now_ms
+from ..sites import DEFAULT_REGION, DEFAULT_SITE, SITES, docker_host_form
 
 
 def region_key(site: str, region: str) -> str:
     """How a region is named in seed data: `KR` on site public, `gov/KR` on site gov."""
-    return region if site == "public" else f"{site}/{region}"
+    return region if site == DEFAULT_SITE else f"{site}/{region}"
 
 
 REGION_KEYS: tuple[str, ...] = tuple(region_key(s.name, r) for s in SITES.values() for r in s.prefixes)
-_PUBLIC_ENDPOINT_REGION = {"KR": "kr", "SGN": "sg", "JPN": "jp"}
 
 
 # --- API errors: one class per NCP error, rendered only by responses.error_response ---
@@ -404,11 +403,9 @@ def _fake_digest(seed: str) -> str:
 
 def _registry_defaults(name: str, region: str | None, fields: Mapping[str, Any]) -> dict[str, Any]:
     private_id = fields.get("private_id", "")
-    if region and region.startswith("gov/"):
-        end_point, private_end_point = f"{name}.ncr.gov-ntruss.com", f"{private_id}.private-ncr.gov-ntruss.com"
-    else:
-        zone = _PUBLIC_ENDPOINT_REGION.get(region or "KR", "kr")
-        end_point, private_end_point = f"{name}.{zone}.ncr.ntruss.com", f"{private_id}.{zone}.private-ncr.ntruss.com"
+    site, _, in_site = (region or DEFAULT_REGION).rpartition("/")  # "gov/KR" or "KR" (site public)
+    end_point = docker_host_form(site or DEFAULT_SITE, in_site).host(name)
+    private_end_point = docker_host_form(site or DEFAULT_SITE, in_site, private=True).host(private_id)
     values = {
         "bucket": f"ncr-{name}",
         "created": now_ms(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from ..config import SITES
+from ..sites import SITES
 from .models import BadRequest, NotFound, region_key
 
 # Path prefix segments -> region key, e.g. ("ncr", "api", "v2") -> "KR", ("ncr", "kr", "v2") -> "gov/KR".
