@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from .cache import DETAILS, TAG, TAGS, DiskCache
 from .client import NcrClient
 from .config import SITES, Settings
 from .errors import NcrError
@@ -17,9 +18,8 @@ from .names import ImageRef
 Result = ImageDetails | NcrError
 TagsResult = tuple[TagDetails, ...] | NcrError
 """An image's tags, every page read, newest first; or why they could not be read."""
-
-# What a lookup fetches: an image's details, or its whole tag list.
-_DETAILS, _TAGS = "details", "tags"
+TagResult = TagDetails | NcrError
+"""One tag's details (its digest among them); or why they could not be read."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,14 +39,16 @@ class LookupKey:
 class ImageLookup:
     """Concurrent, deduplicated, cached image (and tag list) lookups shared by the CLI gate and the policy pack."""
 
-    def __init__(self, settings: Settings, concurrency: int = 8, **client_options: Any):
+    def __init__(self, settings: Settings, concurrency: int = 8, cache: DiskCache | None = None, **client_options: Any):
+        """`cache`: answers kept on disk across runs (None: only for the life of this object)."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.settings = settings
         self.concurrency = concurrency
+        self.cache = cache
         self._client_options = client_options
         self._clients: dict[tuple[str, str], NcrClient] = {}
-        self._futures: dict[tuple[str, LookupKey], Future[Any]] = {}
+        self._futures: dict[tuple[str, LookupKey, str | None], Future[Any]] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ncr-lookup")
 
@@ -58,19 +60,23 @@ class ImageLookup:
 
     def submit(self, ref: ImageRef) -> tuple[LookupKey, Future[Result]]:
         """Start (or join) the lookup of one image's details."""
-        return self._submit(_DETAILS, ref)
+        return self._submit(DETAILS, ref)
 
     def submit_tags(self, ref: ImageRef) -> tuple[LookupKey, Future[TagsResult]]:
         """Start (or join) the lookup of one image's tag list."""
-        return self._submit(_TAGS, ref)
+        return self._submit(TAGS, ref)
 
-    def _submit(self, what: str, ref: ImageRef) -> tuple[LookupKey, Future[Any]]:
+    def submit_tag(self, ref: ImageRef, tag: str) -> tuple[LookupKey, Future[TagResult]]:
+        """Start (or join) the lookup of one tag of an image (what it points at now)."""
+        return self._submit(TAG, ref, tag)
+
+    def _submit(self, what: str, ref: ImageRef, tag: str | None = None) -> tuple[LookupKey, Future[Any]]:
         key = self.key_for(ref)
         with self._lock:
-            future = self._futures.get((what, key))
+            future = self._futures.get((what, key, tag))
             if future is None:
-                future = self._executor.submit(self._fetch, what, key)
-                self._futures[(what, key)] = future
+                future = self._executor.submit(self._fetch, what, key, tag)
+                self._futures[(what, key, tag)] = future
         return key, future
 
     def lookup(self, ref: ImageRef) -> Result:
@@ -78,6 +84,9 @@ class ImageLookup:
 
     def lookup_tags(self, ref: ImageRef) -> TagsResult:
         return self.submit_tags(ref)[1].result()
+
+    def lookup_tag(self, ref: ImageRef, tag: str) -> TagResult:
+        return self.submit_tag(ref, tag)[1].result()
 
     def lookup_many(self, refs: Iterable[ImageRef],
                     on_done: Callable[[LookupKey, Result], None] | None = None) -> dict[LookupKey, Result]:
@@ -101,14 +110,34 @@ class ImageLookup:
                 self._clients[(key.site, key.region)] = client
             return client
 
-    def _fetch(self, what: str, key: LookupKey) -> Result | TagsResult:
+    def _fetch(self, what: str, key: LookupKey, tag: str | None) -> Result | TagsResult | TagResult:
+        where = (key.site, key.region, key.registry, key.image_name)
+        if self.cache is not None:
+            cached = self.cache.get(what, *where, tag=tag)
+            if cached is not None:
+                return cached
         try:
             client = self.client_for(key)
-            if what == _TAGS:
-                return tuple(client.list_tags(key.registry, key.image_name))
-            return client.get_image(key.registry, key.image_name)
+            if what == TAGS:
+                answer: Any = tuple(client.list_tags(key.registry, key.image_name))
+            elif what == TAG:
+                answer = client.get_tag(key.registry, key.image_name, tag)
+            else:
+                answer = client.get_image(key.registry, key.image_name)
         except NcrError as exc:
-            return exc
+            return exc  # never cached: the next run asks again
+        if self.cache is not None:
+            self.cache.put(what, *where, answer, tag=tag, permanent=what == TAG and self._known_immutable(key))
+        return answer
+
+    def _known_immutable(self, key: LookupKey) -> bool:
+        """Whether this image's tags are known immutable now, from this lookup's answers or a fresh cached one."""
+        with self._lock:
+            future = self._futures.get((DETAILS, key, None))
+        details = future.result() if future is not None and future.done() else None
+        if details is None and self.cache is not None:
+            details = self.cache.get(DETAILS, key.site, key.region, key.registry, key.image_name)
+        return isinstance(details, ImageDetails) and details.tag_mutability_enabled is False
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -13,6 +13,7 @@ from .common import (
     OUTPUT_FORMATS,
     UsageError,
     add_ncp_options,
+    non_negative_int,
     positive_int,
 )
 
@@ -62,6 +63,12 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     parser.add_argument("--max-tag-age", type=positive_int, metavar="DAYS",
                         help="an image whose newest tag was last updated more than DAYS days ago (or that has no "
                              "tags) is a violation; reads each image's tag list")
+    parser.add_argument("--cache", metavar="DIR",
+                        help="keep NCR's answers in DIR across runs (default NCR_CACHE_DIR; off when neither is set); "
+                             "never holds credentials")
+    parser.add_argument("--cache-ttl", type=non_negative_int, metavar="SECONDS",
+                        help="how long a cached answer is used (default NCR_CACHE_TTL or 300); a tag's digest in a "
+                             "repository whose tags are immutable never expires")
     parser.add_argument("--concurrency", type=positive_int, default=8, metavar="N",
                         help="lookups in flight at once, over one keep-alive pool per region (default 8)")
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table", help="output format (default table)")
@@ -75,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
     targets = gather_targets(args)
     settings = resolve(args)
+    cache = open_cache(args)
 
     from ..lookup import ImageLookup
     from ..signing import now_ms
@@ -82,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from .progress import Progress
     from .verdict import Summary, judge, judge_tag_age
 
-    with ImageLookup(settings, concurrency=args.concurrency) as lookup:
+    with ImageLookup(settings, concurrency=args.concurrency, cache=cache) as lookup:
         keys = [lookup.key_for(t.ref) for t in targets]
         check_places(targets, keys)
         if targets:
@@ -106,6 +114,18 @@ def run(args: argparse.Namespace) -> int:
     summary = Summary.of(outcomes)
     print(render_check(args.output, outcomes, summary, args.require_immutable, args.max_tag_age), file=sys.stdout)
     return summary.exit_code
+
+
+def open_cache(args: argparse.Namespace):
+    """The on-disk cache asked for by --cache / NCR_CACHE_DIR, or None; a bad NCR_CACHE_TTL means no answer (3)."""
+    from ..cache import cache_from
+    from ..errors import ConfigurationError
+    from .common import Unanswered
+
+    try:
+        return cache_from(args.cache, args.cache_ttl)
+    except ConfigurationError as exc:
+        raise Unanswered(str(exc)) from None
 
 
 def gather_targets(args: argparse.Namespace):

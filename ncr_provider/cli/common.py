@@ -145,6 +145,17 @@ def error_line(message: object, stream: IO[str] | None = None) -> None:
     print(f"{PROG}: error: {text}", file=stream or sys.stderr)
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer of at least 1."""
     try:
