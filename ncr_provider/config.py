@@ -5,10 +5,9 @@ Precedence, written once: explicit argument > Pulumi stack config > environment 
 
 from __future__ import annotations
 
-import configparser
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -66,6 +65,10 @@ class Settings:
     secret_key: str | None = field(default=None, compare=False)
     profile_file: str | None = None
     searched: Mapping[str, str] = field(default_factory=dict, compare=False)
+    credentials_source: str | None = field(default=None, compare=False)
+    """Where the key pair came from (`environment`, `profile file`, ...); None when none was found."""
+    credentials_problem: str | None = field(default=None, compare=False)
+    """Why the keys cannot be used (half a pair, a broken profile file); raised only when they are needed."""
 
     @property
     def host(self) -> str:
@@ -83,7 +86,9 @@ class Settings:
 
     def credentials(self) -> tuple[str, str]:
         """(access key, secret key), or an error naming every place that was searched."""
-        missing = [name for name in ("access_key", "secret_key") if not getattr(self, name)]
+        if self.credentials_problem:
+            raise ConfigurationError(reason=self.credentials_problem)
+        missing = [name for name in KEY_PAIR if not getattr(self, name)]
         if missing:
             what = " and ".join(n.replace("_", " ") for n in missing)
             places = "; ".join(self.searched.get(n, describe_places(n, self.profile, self.profile_file))
@@ -117,7 +122,10 @@ def resolve_settings(
 ) -> Settings:
     """Resolve every setting by the one precedence; validate region, site, endpoint and keys.
 
-    `stack_config` is None outside Pulumi (the CLI), so errors then do not point at Pulumi config.
+    The access key and secret key are resolved as a pair (see `resolve_key_pair`). The profile
+    file is read only when no place above it sets a key, and a broken one is an error only when
+    the keys are then asked for. `stack_config` is None outside Pulumi (the CLI), so errors then
+    do not point at Pulumi config.
     """
     with_pulumi = stack_config is not None
     explicit = explicit or {}
@@ -127,62 +135,105 @@ def resolve_settings(
     if unknown:
         raise ConfigurationError(reason=f"Unknown setting(s): {', '.join(sorted(unknown))}")
 
-    def first(name: str, with_file: dict[str, str] | None) -> tuple[str | None, str]:
+    def first(name: str) -> str | None:
+        """A setting the profile file does not hold: argument, Pulumi config, environment, default."""
         s = SETTINGS_BY_NAME[name]
-        value = _text(explicit.get(name))
-        if value is not None:
-            return value, "argument"
-        value = _text(stack_config.get(s.pulumi_key))
-        if value is not None:
-            return value, f"Pulumi config {s.pulumi_key}"
-        for var in s.env_vars:
-            value = _text(environ.get(var))
-            if value is not None:
-                return value, f"environment {var}"
-        if s.profile_key and with_file is not None:
-            value = _text(with_file.get(s.profile_key))
-            if value is not None:
-                return value, "profile file"
-        return s.default, "default"
+        candidates = [explicit.get(name), stack_config.get(s.pulumi_key), *(environ.get(v) for v in s.env_vars)]
+        return next((t for t in map(_text, candidates) if t is not None), s.default)
 
-    profile, _ = first("profile", None)
-    path = Path(profile_file) if profile_file is not None else default_profile_file()
-    file_values = read_profile(path, profile or PROFILE_SECTION)
-    values = {name: first(name, file_values)[0] for name in SETTINGS_BY_NAME}
-
+    values = {name: first(name) for name in SETTINGS_BY_NAME if name not in KEY_PAIR}
     site = validate_site(values["site"] or DEFAULT_SITE)
     region = validate_region(values["region"] or DEFAULT_REGION, site)
     endpoint = validate_endpoint(values["endpoint"]) if values["endpoint"] else None
-    for key_name in ("access_key", "secret_key"):
-        validate_key(key_name, values[key_name])
+    profile = values["profile"] or PROFILE_SECTION
+    path = Path(profile_file) if profile_file is not None else default_profile_file()
+    pair = resolve_key_pair(explicit, stack_config if with_pulumi else None, environ, path, profile)
     return Settings(
         region=region,
         site=site,
         endpoint=endpoint,
-        profile=profile or PROFILE_SECTION,
-        access_key=values["access_key"],
-        secret_key=values["secret_key"],
+        profile=profile,
+        access_key=pair.access_key,
+        secret_key=pair.secret_key,
         profile_file=str(path),
-        searched={n: describe_places(n, profile or PROFILE_SECTION, str(path), with_pulumi)
-                  for n in ("access_key", "secret_key")},
+        searched={n: describe_places(n, profile, str(path), with_pulumi) for n in KEY_PAIR},
+        credentials_source=pair.source,
+        credentials_problem=pair.problem,
     )
 
 
-def read_profile(path: Path, section: str) -> dict[str, str]:
-    """Keys of one section of the INI profile file; a missing file or section gives nothing."""
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            parser.read_file(fh)
-    except FileNotFoundError:
-        return {}
-    except (OSError, configparser.Error, UnicodeDecodeError) as exc:
-        raise ConfigurationError(reason=f"Cannot read profile file {path}: {type(exc).__name__}") from None
-    if section == PROFILE_SECTION:
-        return dict(parser.defaults())
-    if not parser.has_section(section):
-        return {}
-    return dict(parser.items(section))
+KEY_PAIR = ("access_key", "secret_key")
+
+
+@dataclass(frozen=True, repr=False)
+class KeyPair:
+    """The access key and secret key as found together, where, or why they cannot be used."""
+
+    access_key: str | None = None
+    secret_key: str | None = None
+    source: str | None = None
+    problem: str | None = None
+
+
+# One place's lookup of one key: (value or None, human text naming exactly where).
+Look = Callable[["Setting"], tuple[str | None, str]]
+
+
+def resolve_key_pair(explicit: Mapping[str, str | None], stack_config: Mapping[str, object] | None,
+                     environ: Mapping[str, str], path: Path, profile: str) -> KeyPair:
+    """Both keys from the first place that sets either: argument, Pulumi config, environment, profile file.
+
+    Mixing places would sign with one account's access key and another's secret key (or a stale
+    one), which NCR answers with a bare 401; half a pair is a problem naming both places instead.
+    """
+    from .profile_file import read_profile_file
+
+    access, secret = (SETTINGS_BY_NAME[n] for n in KEY_PAIR)
+    read: list = []  # the profile file, read at most once and only when its turn comes
+
+    def from_env(s: Setting) -> tuple[str | None, str]:
+        for var in s.env_vars:
+            value = _text(environ.get(var))
+            if value is not None:
+                return value, f"environment {var}"
+        return None, "environment " + " or ".join(s.env_vars)
+
+    def from_file(s: Setting) -> tuple[str | None, str]:
+        if not read:
+            read.append(read_profile_file(path))
+        return (_text(read[0].section(profile).get(str(s.profile_key))),
+                f"profile file {path} [{profile}] {s.profile_key}")
+
+    places: list[tuple[str, Look]] = [("arguments", lambda s: (_text(explicit.get(s.name)), f"argument {s.name}"))]
+    if stack_config is not None:
+        places.append(("Pulumi config",
+                       lambda s: (_text(stack_config.get(s.pulumi_key)), f"Pulumi config {s.pulumi_key}")))
+    places += [("the environment", from_env), (f"profile file {path} [{profile}]", from_file)]
+
+    for index, (source, look) in enumerate(places):
+        (ak, ak_where), (sk, sk_where) = look(access), look(secret)
+        if ak is None and sk is None:
+            continue
+        validate_key("access_key", ak, ak_where)
+        validate_key("secret_key", sk, sk_where)
+        if ak is not None and sk is not None:
+            return KeyPair(ak, sk, source)
+        have, have_where, lacking = (access, ak_where, secret) if ak is not None else (secret, sk_where, access)
+        for _, lower in places[index + 1:]:
+            other, other_where = lower(lacking)
+            if other is not None:
+                return KeyPair(problem=(
+                    f"The NCP {_label(have)} is set in {have_where} but the {_label(lacking)} in {other_where}: "
+                    f"a key pair must come from one place. Set both in {source}, or neither."))
+        # The other half is nowhere: credentials() reports it missing, naming every place looked in.
+        return KeyPair(ak, sk, source)
+    if read and read[0].problem:
+        return KeyPair(problem=read[0].problem)
+    return KeyPair()
+
+
+def _label(s: Setting) -> str:
+    return s.name.replace("_", " ")
 
 
 def validate_site(site: str) -> str:
@@ -208,6 +259,10 @@ def validate_endpoint(endpoint: str) -> str:
     def bad(why: str) -> ConfigurationError:
         return ConfigurationError(reason=f"Invalid endpoint {endpoint!r}: {why}")
 
+    if "@" in endpoint:
+        # Whatever precedes the '@' may be a password: refuse without echoing any of it.
+        raise ConfigurationError(reason="Invalid endpoint: credentials (user:password@) do not belong in the endpoint; "
+                                        "it is not shown here because it may hold a password")
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in endpoint):
         raise bad("it contains whitespace or control characters")
     try:
@@ -217,8 +272,6 @@ def validate_endpoint(endpoint: str) -> str:
         raise bad(str(exc)) from None
     if parts.scheme not in ("https", "http"):
         raise bad("it must start with https:// (or http:// for a loopback host)")
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise bad("credentials do not belong in the endpoint")
     if not parts.hostname:
         raise bad("it has no host")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
@@ -238,11 +291,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def validate_key(name: str, value: str | None) -> None:
-    """Keys travel in headers: refuse control characters and whitespace (never echo the value)."""
-    if value is not None and any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
-        label = name.replace("_", " ")
-        raise ConfigurationError(reason=f"The {label} contains whitespace or control characters (CR, LF, ...)")
+def validate_key(name: str, value: str | None, where: str | None = None) -> None:
+    """Keys travel in headers and signatures: printable ASCII only. The message names the character's
+    code point and position, never the value (a pasted zero-width space is invisible otherwise)."""
+    if value is None:
+        return
+    for position, c in enumerate(value, start=1):
+        if not 0x21 <= ord(c) <= 0x7E:
+            label = name.replace("_", " ")
+            source = f" from {where}" if where else ""
+            kind = "non-ASCII" if ord(c) > 0x7F and not c.isspace() else "whitespace or control"
+            raise ConfigurationError(
+                reason=f"The {label}{source} contains a {kind} character (U+{ord(c):04X} at position {position}); "
+                       "NCP keys are printable ASCII: copy the key again without it")
 
 
 def _text(value: object) -> str | None:

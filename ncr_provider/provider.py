@@ -301,6 +301,8 @@ def optional_text(props: Mapping[str, Any], name: str, resource: str = "NcrImage
 
 def require_credentials(settings: Settings) -> None:
     """Raise one sentence saying exactly how to provide the missing keys in a Pulumi project."""
+    if settings.credentials_problem:  # half a pair, or a profile file that cannot be read
+        raise ConfigurationError(reason=settings.credentials_problem)
     missing = [SETTINGS_BY_NAME[name] for name in ("access_key", "secret_key") if not getattr(settings, name)]
     if not missing:
         return

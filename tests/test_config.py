@@ -135,11 +135,14 @@ def test_endpoint_replaces_only_the_host(tmp_path):
     ({"site": "moon"}, "Unknown site 'moon': valid sites are public, gov (for the financial cloud, set the endpoint explicitly)"),
     ({"endpoint": "http://ncr.example.com"},
      "Invalid endpoint 'http://ncr.example.com': http:// is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost); use https://"),
-    ({"endpoint": "https://user:pw@ncr.example.com"}, "Invalid endpoint 'https://user:pw@ncr.example.com': credentials do not belong in the endpoint"),
+    ({"endpoint": "https://user:pw@ncr.example.com"},
+     "Invalid endpoint: credentials (user:password@) do not belong in the endpoint; it is not shown here because it may hold a password"),
     ({"endpoint": "https://ncr.example.com/ncr/api/v2"},
      "Invalid endpoint 'https://ncr.example.com/ncr/api/v2': give only scheme, host and port; the region selects the path"),
     ({"endpoint": "ftp://127.0.0.1"}, "Invalid endpoint 'ftp://127.0.0.1': it must start with https:// (or http:// for a loopback host)"),
-    ({"access_key": "AK\r\nX-Injected: 1"}, "The access key contains whitespace or control characters (CR, LF, ...)"),
+    ({"access_key": "AK\r\nX-Injected: 1", "secret_key": "SK"},
+     "The access key from argument access_key contains a whitespace or control character (U+000D at position 3); "
+     "NCP keys are printable ASCII: copy the key again without it"),
 ])
 def test_invalid_settings_are_refused_clearly(tmp_path, explicit, message):
     with pytest.raises(ConfigurationError) as caught:

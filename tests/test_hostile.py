@@ -114,21 +114,28 @@ def test_policy_never_looks_up_a_hostile_reference(emulator, monkeypatch):
     ({"endpoint": "http://10.0.0.1:8080"}, "http:// is allowed only for loopback hosts"),
     ({"endpoint": "https://ncr.example.com/evil/path"}, "give only scheme, host and port"),
     ({"endpoint": "https://ncr.example.com?x=1"}, "give only scheme, host and port"),
-    ({"endpoint": "https://user:secret@ncr.example.com"}, "credentials do not belong in the endpoint"),
-    ({"endpoint": "https://@ncr.example.com"}, "credentials do not belong in the endpoint"),
+    ({"endpoint": "https://user:secret@ncr.example.com"}, "credentials (user:password@) do not belong in the endpoint"),
+    ({"endpoint": "https://@ncr.example.com"}, "credentials (user:password@) do not belong in the endpoint"),
+    ({"endpoint": "http://user:secret@evil.example"}, "credentials (user:password@) do not belong in the endpoint"),
+    ({"endpoint": "https://user:secret\r\n@ncr.example.com"}, "credentials (user:password@) do not belong in the endpoint"),
     ({"endpoint": "file:///etc/passwd"}, "it must start with https://"),
     ({"endpoint": "https://ncr.example.com\r\nX: 1"}, "whitespace or control characters"),
     ({"region": "MARS"}, "valid regions are KR, SGN, JPN"),
     ({"site": "fin"}, "valid sites are public, gov"),
-    ({"access_key": "AK\rX"}, "The access key contains whitespace or control characters"),
-    ({"access_key": "AK\nX"}, "The access key contains whitespace or control characters"),
-    ({"secret_key": "SK\nX"}, "The secret key contains whitespace or control characters"),
+    ({"access_key": "AK\rX"}, "The access key from argument access_key contains a whitespace or control character (U+000D at position 3)"),
+    ({"access_key": "AK\nX"}, "The access key from argument access_key contains a whitespace or control character"),
+    ({"secret_key": "SK\nX"}, "The secret key from argument secret_key contains a whitespace or control character"),
+    ({"access_key": "AKIDEXAMPLE\u200b", "secret_key": "SK"},
+     "The access key from argument access_key contains a non-ASCII character (U+200B at position 12)"),
+    ({"access_key": "AK", "secret_key": "S\u00e9CRET"}, "The secret key from argument secret_key contains a non-ASCII character (U+00E9 at position 2)"),
+    ({"access_key": "AK", "secret_key": "S\u00a0K"}, "The secret key from argument secret_key contains a whitespace or control character (U+00A0 at position 2)"),
 ])
 def test_hostile_configuration_is_refused_before_any_request(emulator, explicit, fragment):
     with pytest.raises(ConfigurationError) as caught:
         resolve_settings(explicit, None, {})
     assert fragment in str(caught.value)
-    assert "SK\nX" not in str(caught.value)
+    for secret in ("SK\nX", "S\u00e9CRET", "user:secret"):
+        assert secret not in str(caught.value)
     assert emulator.requests == []
 
 
@@ -137,3 +144,184 @@ def test_hostile_endpoint_reaches_neither_client_nor_provider_check(emulator):
         NcrClient(access_key=emulator.access_key, secret_key=emulator.secret_key, site="moon")
     failures = NcrImageProvider().check({}, {"registry": "prod", "image_name": "web", "endpoint": "http://evil.example"}).failures
     assert [f.property for f in failures] == ["endpoint"]
+
+
+# -- the profile file, as NCP's tools and careless editors write it ---------------------------------
+
+PAIR = "ncloud_access_key_id = {ak}\nncloud_secret_access_key = {sk}\n"
+
+
+@pytest.mark.parametrize("text", [
+    PAIR,                                                         # NCP's Python SDK: flat, no section header
+    "[DEFAULT]\n" + PAIR,                                         # the ncloud CLI
+    "[default]\n" + PAIR,                                         # section names are case-insensitive
+    "\ufeff" + PAIR,                                              # a UTF-8 BOM (Windows Notepad)
+    ("[DEFAULT]\n" + PAIR).replace("\n", "\r\n"),                 # CRLF
+    'ncloud_access_key_id = "{ak}"\nncloud_secret_access_key: \'{sk}\'\n',  # quoted, ':' separator
+    "# written by hand\n\n  ncloud_access_key_id={ak}\nNCLOUD_SECRET_ACCESS_KEY =   {sk}  \n; done\n",
+], ids=["flat", "ini", "lowercase-section", "bom", "crlf", "quoted", "comments-and-spacing"])
+def test_profile_file_in_every_form_ncp_tools_write_signs_real_requests(emulator, clean_ncp_env, text):
+    # given ~/.ncloud/configure in this form, and nothing in the environment
+    (clean_ncp_env / ".ncloud").mkdir()
+    (clean_ncp_env / ".ncloud" / "configure").write_bytes(
+        text.format(ak=emulator.access_key, sk=emulator.secret_key).encode())
+    # when the client resolves its keys from it alone, then the emulator accepts the signature
+    with NcrClient(endpoint=emulator.url) as client:
+        assert client.get_image("prod", "team/web").name == "team/web"
+    assert [r.status for r in emulator.requests] == [200]
+
+
+def test_a_named_profile_is_found_whatever_the_case_of_its_header(tmp_path):
+    profile = tmp_path / "configure"
+    profile.write_text("ncloud_access_key_id = FLAT_AK\nncloud_secret_access_key = FLAT_SK\n"
+                       "[Staging]\nncloud_access_key_id = ST_AK\nncloud_secret_access_key = ST_SK\n")
+    staging = resolve_settings(None, None, {"NCLOUD_PROFILE": "staging"}, profile)
+    assert (staging.access_key, staging.secret_key) == ("ST_AK", "ST_SK")
+    assert resolve_settings(None, None, {}, profile).credentials() == ("FLAT_AK", "FLAT_SK")
+
+
+BROKEN_PROFILES = [
+    ("[DEFAULT\nncloud_access_key_id = AK\n", "line 1: a section header must look like [name]"),
+    ("[DEFAULT]\nncloud_access_key_id = AK\nthis line is SECRETLOOKING garbage\n",
+     "line 3: expected `key = value`, a [section] header or a # comment"),
+    ("ncloud_access_key_id = AK\nncloud_access_key_id = SECRETLOOKING\n", "line 2: ncloud_access_key_id is set twice in the same section"),
+    (b"ncloud_access_key_id = AK\nncloud_secret_access_key = \xffSECRETLOOKING\n", "line 2: it is not UTF-8 text"),
+]
+
+
+@pytest.mark.parametrize("content,problem", BROKEN_PROFILES, ids=["header", "garbage", "duplicate", "not-utf8"])
+def test_a_broken_profile_file_is_no_error_while_the_keys_come_from_elsewhere(tmp_path, content, problem):
+    path = tmp_path / "configure"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    env = {"NCLOUD_ACCESS_KEY": "ENV_AK", "NCLOUD_SECRET_KEY": "ENV_SK"}
+    assert resolve_settings(None, None, env, path).credentials() == ("ENV_AK", "ENV_SK")
+    assert resolve_settings({"access_key": "A", "secret_key": "S"}, None, {}, path).credentials() == ("A", "S")
+    assert resolve_settings(None, {"ncloud:accessKey": "P", "ncloud:secretKey": "Q"}, {}, path).credentials() == ("P", "Q")
+
+
+@pytest.mark.parametrize("content,problem", BROKEN_PROFILES, ids=["header", "garbage", "duplicate", "not-utf8"])
+def test_a_broken_profile_file_needed_for_the_keys_names_file_and_line_and_never_its_content(tmp_path, content, problem):
+    path = tmp_path / "configure"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    settings = resolve_settings(None, None, {}, path)  # resolving alone is fine: nothing needed a key yet
+    with pytest.raises(ConfigurationError) as caught:
+        settings.credentials()
+    assert str(caught.value) == f"Profile file {path} {problem}"
+    assert "SECRETLOOKING" not in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", ["directory", "unreadable"])
+def test_a_profile_path_that_cannot_be_read_is_an_error_only_when_needed(tmp_path, kind):
+    import os
+    path = tmp_path / "configure"
+    if kind == "directory":
+        path.mkdir()
+        expected = f"Cannot read profile file {path}: it is a directory"
+    else:
+        path.write_text(PAIR.format(ak="AK", sk="SK"))
+        path.chmod(0)
+        if os.access(path, os.R_OK):
+            pytest.skip("running as a user who can read any file")
+        expected = f"Cannot read profile file {path}: permission denied"
+    assert resolve_settings(None, None, {"NCLOUD_ACCESS_KEY": "A", "NCLOUD_SECRET_KEY": "S"}, path).credentials() == ("A", "S")
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings(None, None, {}, path).credentials()
+    assert str(caught.value) == expected
+
+
+def test_cli_with_a_flat_profile_file_and_environment_keys_works(ncp_env, clean_ncp_env, capsys):
+    # the reported failure: a flat ~/.ncloud/configure broke every command, even with keys in the environment
+    (clean_ncp_env / ".ncloud").mkdir()
+    (clean_ncp_env / ".ncloud" / "configure").write_text("ncloud_access_key_id = OTHER\nncloud_secret_access_key = OTHER\n")
+    assert ncr_image(["get", "prod/team/web"]) == 0
+    assert "team/web" in capsys.readouterr().out
+
+
+# -- the key pair comes from one place ---------------------------------------------------------------
+
+def test_an_environment_access_key_never_pairs_with_the_profile_files_secret(tmp_path):
+    path = tmp_path / "configure"
+    path.write_text("[DEFAULT]\nncloud_access_key_id = FILE_AK\nncloud_secret_access_key = FILE_SK\n")
+    settings = resolve_settings(None, None, {"NCLOUD_ACCESS_KEY": "ENV_AK"}, path)
+    with pytest.raises(ConfigurationError) as caught:
+        settings.credentials()
+    assert str(caught.value) == (
+        f"The NCP access key is set in environment NCLOUD_ACCESS_KEY but the secret key in profile file {path} [DEFAULT] "
+        "ncloud_secret_access_key: a key pair must come from one place. Set both in the environment, or neither.")
+    assert "FILE_SK" not in str(caught.value) and "ENV_AK" not in str(caught.value)
+
+
+@pytest.mark.parametrize("config,env,file_text,expected", [
+    ({"ncloud:accessKey": "CFG_AK"}, {"NCLOUD_SECRET_KEY": "ENV_SK"}, "",
+     "The NCP access key is set in Pulumi config ncloud:accessKey but the secret key in environment NCLOUD_SECRET_KEY"),
+    ({}, {"NCLOUD_SECRET_ACCESS_KEY": "ENV_SK"}, "ncloud_access_key_id = FILE_AK\n",
+     "The NCP secret key is set in environment NCLOUD_SECRET_ACCESS_KEY but the access key in profile file"),
+    ({"ncloud:secretKey": "CFG_SK"}, {}, "ncloud_access_key_id = FILE_AK\n",
+     "The NCP secret key is set in Pulumi config ncloud:secretKey but the access key in profile file"),
+])
+def test_every_half_pair_names_both_places(tmp_path, config, env, file_text, expected):
+    path = tmp_path / "configure"
+    path.write_text(file_text)
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings(None, config, env, path).credentials()
+    assert str(caught.value).startswith(expected)
+
+
+def test_a_pair_split_across_the_two_environment_names_is_one_place(tmp_path):
+    env = {"NCLOUD_ACCESS_KEY_ID": "AK", "NCLOUD_SECRET_KEY": "SK"}
+    settings = resolve_settings(None, None, env, tmp_path / "none")
+    assert settings.credentials() == ("AK", "SK") and settings.credentials_source == "the environment"
+
+
+def test_a_half_pair_with_the_other_half_nowhere_is_reported_missing(tmp_path):
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings(None, None, {"NCLOUD_ACCESS_KEY": "AK"}, tmp_path / "none").credentials()
+    assert str(caught.value).startswith("No NCP secret key found. Looked in: environment NCLOUD_SECRET_KEY")
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_cli_key_with_a_zero_width_space_is_exit_2_one_sentence_and_json_still_a_document(ncp_env, output):
+    import json
+
+    from cli_runner import run_cli
+    env = {**__import__("os").environ, "NCLOUD_ACCESS_KEY": ncp_env.access_key + "\u200b"}
+    result = run_cli("check", "prod/team/web", "-o", output, env=env)
+    assert result.returncode == 2
+    sentence = ("ncr-image: error: The access key from environment NCLOUD_ACCESS_KEY contains a non-ASCII character "
+                f"(U+200B at position {len(ncp_env.access_key) + 1}); NCP keys are printable ASCII: copy the key again without it")
+    assert result.stderr.splitlines() == [sentence]
+    if output == "json":
+        doc = json.loads(result.stdout)
+        assert doc["summary"]["exit_code"] == 2 and doc["images"] == []
+        assert doc["error"] == {"type": "ConfigurationError", "message": sentence.removeprefix("ncr-image: error: ")}
+    else:
+        assert result.stdout == ""
+    assert ncp_env.requests == []
+
+
+def test_cli_half_pair_is_exit_2_naming_both_places(ncp_env, clean_ncp_env, monkeypatch):
+    from cli_runner import run_cli
+    monkeypatch.delenv("NCLOUD_SECRET_KEY")
+    (clean_ncp_env / ".ncloud").mkdir()
+    (clean_ncp_env / ".ncloud" / "configure").write_text(f"ncloud_secret_access_key = {ncp_env.secret_key}\n")
+    result = run_cli("get", "prod/team/web")
+    assert result.returncode == 2
+    assert result.stderr.startswith("ncr-image: error: The NCP access key is set in environment NCLOUD_ACCESS_KEY but "
+                                    "the secret key in profile file ")
+    assert ncp_env.requests == []
+
+
+def test_cli_endpoint_with_userinfo_is_refused_and_never_echoed(ncp_env):
+    from cli_runner import run_cli
+    for where in ("option", "environment"):
+        args = ["get", "prod/team/web"]
+        env = dict(__import__("os").environ)
+        if where == "option":
+            args += ["--endpoint", "https://admin:hunter2@ncr.example.com"]
+        else:
+            env["NCR_ENDPOINT"] = "https://admin:hunter2@ncr.example.com"
+        result = run_cli(*args, env=env)
+        assert result.returncode == 2, where
+        assert "hunter2" not in result.stdout + result.stderr and "admin" not in result.stderr
+        assert "credentials (user:password@) do not belong in the endpoint" in result.stderr
+    assert ncp_env.requests == []

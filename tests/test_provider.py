@@ -221,17 +221,34 @@ def test_stack_config_beats_environment(emulator, monkeypatch):
     assert provider.read("prod/team/web", {}).outs["description"] == "Storefront web frontend"
 
 
-def test_environment_then_profile_file_fill_what_stack_config_lacks(emulator, monkeypatch, clean_ncp_env):
+def test_environment_keys_win_over_the_profile_file_as_a_pair(emulator, monkeypatch, clean_ncp_env):
     monkeypatch.setenv("NCLOUD_ACCESS_KEY", emulator.access_key)
+    monkeypatch.setenv("NCLOUD_SECRET_KEY", emulator.secret_key)
     (clean_ncp_env / ".ncloud").mkdir()
     (clean_ncp_env / ".ncloud" / "configure").write_text(
-        f"[DEFAULT]\nncloud_access_key_id = PROFILEKEY\nncloud_secret_access_key = {emulator.secret_key}\n")
+        "[DEFAULT]\nncloud_access_key_id = PROFILEKEY\nncloud_secret_access_key = PROFILESECRET\n")
     provider = configured({"ncr:endpoint": emulator.url})
 
     settings = provider.settings_for()
 
     assert (settings.access_key, settings.secret_key) == (emulator.access_key, emulator.secret_key)
     assert provider.read("prod/team/web", {}).outs["registry"] == "prod"
+
+
+def test_an_environment_access_key_is_never_paired_with_the_profile_files_secret(emulator, monkeypatch, clean_ncp_env):
+    monkeypatch.setenv("NCLOUD_ACCESS_KEY", emulator.access_key)
+    (clean_ncp_env / ".ncloud").mkdir()
+    (clean_ncp_env / ".ncloud" / "configure").write_text(
+        f"[DEFAULT]\nncloud_access_key_id = PROFILEKEY\nncloud_secret_access_key = {emulator.secret_key}\n")
+    provider = configured({"ncr:endpoint": emulator.url})
+
+    with pytest.raises(ConfigurationError) as caught:
+        provider.read("prod/team/web", {})
+
+    assert str(caught.value).startswith("The NCP access key is set in environment NCLOUD_ACCESS_KEY but the secret key in "
+                                        "profile file ")
+    assert emulator.secret_key not in str(caught.value)
+    assert emulator.requests == []
 
 
 def test_configure_keeps_only_the_known_settings(emulator):

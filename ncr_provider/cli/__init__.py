@@ -60,9 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         for message in exc.messages:
             error_line(message)
+        json_error(args, exc.kind, exc.messages, EXIT_USAGE)
         return EXIT_USAGE
     except Unanswered as exc:
         error_line(exc)
+        json_error(args, exc.kind, [str(exc)], EXIT_UNANSWERED)
         return EXIT_UNANSWERED
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
@@ -76,5 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if isinstance(exc, NcrError):  # an error sentence we did not expect here is still a sentence
             error_line(exc)
+            json_error(args, type(exc).__name__, [str(exc)], EXIT_UNANSWERED)
             return EXIT_UNANSWERED
         raise
+
+
+def json_error(args: argparse.Namespace, kind: str, messages: Sequence[str], code: int) -> None:
+    """With `-o json`, a program reading stdout still gets one document, saying what went wrong."""
+    if getattr(args, "output", None) != "json":
+        return
+    from .output import error_document
+
+    print(error_document(args.command, kind, messages, code), file=sys.stdout)

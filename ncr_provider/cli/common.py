@@ -32,13 +32,19 @@ class UsageError(Exception):
     Carries one sentence per problem, so a file with three bad lines reports all three at once.
     """
 
-    def __init__(self, *messages: str):
+    def __init__(self, *messages: str, kind: str = "UsageError"):
         super().__init__(*messages)
         self.messages = messages
+        self.kind = kind
+        """The error's type for `-o json`: `UsageError`, or the NcrError class that caused it."""
 
 
 class Unanswered(Exception):
-    """No answer could be had: missing or rejected credentials, settings, network. Exit 3."""
+    """No answer could be had: missing or rejected credentials, network. Exit 3."""
+
+    def __init__(self, message: object, kind: str | None = None):
+        super().__init__(message)
+        self.kind = kind or (type(message).__name__ if isinstance(message, BaseException) else "Unanswered")
 
 
 def add_ncp_options(parser: argparse.ArgumentParser) -> None:
@@ -73,8 +79,8 @@ def setup_logging(verbose: bool) -> None:
 def resolve(args: argparse.Namespace) -> Settings:
     """Settings from the explicit options, then environment, then profile file.
 
-    A bad option value is a usage error (2); a bad or missing value from the environment or the
-    profile file means no answer can be had (3).
+    A bad value from any of them is a usage error (2): nothing was sent and the user must fix a
+    setting. Only keys found nowhere at all mean no answer can be had (3, see require_credentials).
     """
     from ..config import SITES, resolve_settings, validate_endpoint, validate_region, validate_site
     from ..errors import ConfigurationError
@@ -92,21 +98,24 @@ def resolve(args: argparse.Namespace) -> Settings:
             if not any(explicit["region"].strip().upper() in site.prefixes for site in SITES.values()):
                 validate_region(explicit["region"], "public")
     except ConfigurationError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(str(exc), kind=type(exc).__name__) from None
     try:
         return resolve_settings({k: v for k, v in explicit.items() if v})
     except ConfigurationError as exc:
-        raise Unanswered(str(exc)) from None
+        raise UsageError(str(exc), kind=type(exc).__name__) from None
 
 
 def require_credentials(settings: Settings) -> None:
-    """Fail before any lookup when no keys were found, with the sentence naming every place searched."""
+    """Fail before any lookup: keys found nowhere exit 3 with the sentence naming every place searched;
+    keys that cannot be used (half a pair, a broken profile file) are a setting to fix, exit 2."""
     from ..errors import ConfigurationError
 
     try:
         settings.credentials()
     except ConfigurationError as exc:
-        raise Unanswered(str(exc)) from None
+        if settings.credentials_problem:
+            raise UsageError(str(exc), kind=type(exc).__name__) from None
+        raise Unanswered(exc) from None
 
 
 def look_up_one(args: argparse.Namespace, fetch: Callable[[ImageLookup, ImageRef, LookupKey], Any],
@@ -122,7 +131,7 @@ def look_up_one(args: argparse.Namespace, fetch: Callable[[ImageLookup, ImageRef
     try:
         ref = parse_reference(args.image, "image")
     except InvalidNameError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(str(exc), kind=type(exc).__name__) from None
     if check_ref is not None:
         check_ref(ref)
     settings = resolve(args)
@@ -133,9 +142,9 @@ def look_up_one(args: argparse.Namespace, fetch: Callable[[ImageLookup, ImageRef
         try:
             result = fetch(lookup, ref, key)
         except NcrError as exc:
-            raise Unanswered(str(exc)) from None
+            raise Unanswered(exc) from None
     if isinstance(result, NcrError):
-        raise Unanswered(str(result))
+        raise Unanswered(result)
     return key, result
 
 

@@ -172,6 +172,19 @@ def check_json(outcomes: list[Outcome], summary: Summary, require_immutable: boo
     return json.dumps(check_document(outcomes, summary, require_immutable, max_tag_age_days), indent=indent)
 
 
+def error_document(command: str, kind: str, messages: Sequence[str], exit_code: int) -> str:
+    """The `-o json` document of a run that ended before any result: the error, and for `check` an
+    empty image list and a summary carrying the exit code, so readers of either shape see the failure."""
+    error: dict[str, Any] = {"type": kind, "message": " ".join(str(messages[0]).split())}
+    if len(messages) > 1:
+        error["problems"] = [" ".join(str(m).split()) for m in messages]
+    document: dict[str, Any] = {"version": JSON_VERSION, "error": error, "exit_code": exit_code}
+    if command == "check":
+        document["images"] = []
+        document["summary"] = {**Summary().to_dict(), "exit_code": exit_code}
+    return json.dumps(document, indent=2 if sys.stdout.isatty() else None)
+
+
 def check_github(outcomes: list[Outcome], summary: Summary) -> str:
     """`::error` for violations and unchecked images, `::warning` for advisories, a plain line per pass, the totals."""
     lines = []
