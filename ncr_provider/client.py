@@ -37,6 +37,7 @@ from .errors import (
 from .model import ImageDetails, TagDetails, newest_first, parse_json_object
 from .names import validate_image_name, validate_registry, validate_tag
 from .signing import NcpSignatureAuth, mask, now_ms
+from .terminal import strip_control
 
 log = logging.getLogger("ncr_provider.client")
 
@@ -401,8 +402,9 @@ def parse_error_body(body: bytes, content_type: str = "") -> tuple[str | None, s
     code = error.get("errorCode", error.get("code"))
     message = error.get("message") or error.get("details")
     request_id = error.get("requestId") or data.get("requestId")
-    return (None if code is None else str(code)[:40], None if message is None else str(message)[:300],
-            None if request_id is None else str(request_id)[:80])
+    # The API's words reach terminals (CLI, the Pulumi CLI's diagnostics): no control sequences in them.
+    return (None if code is None else strip_control(code)[:40], None if message is None else strip_control(message)[:300],
+            None if request_id is None else strip_control(request_id)[:80])
 
 
 def describe_skew(skew_ms: int) -> str:

@@ -325,3 +325,145 @@ def test_cli_endpoint_with_userinfo_is_refused_and_never_echoed(ncp_env):
         assert "hunter2" not in result.stdout + result.stderr and "admin" not in result.stderr
         assert "credentials (user:password@) do not belong in the endpoint" in result.stderr
     assert ncp_env.requests == []
+
+
+# -- input size: --from-file and --from-stack ---------------------------------------------------------
+
+def test_from_file_streams_and_deduplicates_in_bounded_memory(tmp_path):
+    """180 000 lines (about 3 MB) naming three images: memory follows the three, not the lines."""
+    import tracemalloc
+
+    from ncr_provider.cli.targets import from_file
+    path = tmp_path / "images.txt"
+    with open(path, "w") as fh:
+        for _ in range(60_000):
+            fh.write("prod/team/web\nprod/team/api # twice\nprod.kr.ncr.ntruss.com/hello/world:1.1\n")
+    tracemalloc.start()
+    try:
+        targets, problems = from_file(str(path), None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [(t.text, t.line) for t in targets] == [
+        ("prod/team/web", 1), ("prod/team/api", 2), ("prod.kr.ncr.ntruss.com/hello/world:1.1", 3)]
+    assert problems == []
+    assert peak < 1_000_000, f"peak {peak} bytes while reading {path.stat().st_size} bytes"
+
+
+def test_a_line_of_megabytes_is_reported_without_being_held(tmp_path):
+    import tracemalloc
+
+    from ncr_provider.cli.targets import from_file
+    path = tmp_path / "images.txt"
+    path.write_text("prod/team/web\n" + "a" * 5_000_000 + "\nprod/team/api\n")
+    tracemalloc.start()
+    try:
+        targets, problems = from_file(str(path), None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [t.text for t in targets] == ["prod/team/web", "prod/team/api"]
+    assert problems == [f"{path}:2: the line is over 4096 characters long; no reference is"]
+    assert peak < 1_000_000
+
+
+def test_error_output_is_capped_at_twenty_problems_and_a_count(ncp_env, tmp_path):
+    from cli_runner import run_cli
+    (tmp_path / "images.txt").write_text("".join(f"prod/Team{i}/web\n" for i in range(5000)))
+    result = run_cli("check", "--from-file", "images.txt", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 21
+    assert lines[0].startswith("ncr-image: error: images.txt:1: Invalid image_name 'Team0/web'")
+    assert lines[19].startswith("ncr-image: error: images.txt:20: ")
+    assert lines[20] == "ncr-image: error: ... and 4980 more problems not shown"
+    assert ncp_env.requests == []
+
+
+@pytest.mark.parametrize("via", ["file", "stdin"])
+def test_a_utf8_bom_before_the_first_reference_is_accepted(ncp_env, tmp_path, via):
+    from cli_runner import run_cli
+    text = "\ufeffprod/team/web\nprod/hello/world\n"
+    if via == "file":
+        (tmp_path / "images.txt").write_bytes(text.encode("utf-8"))
+        result = run_cli("check", "--from-file", "images.txt", cwd=tmp_path)
+    else:
+        result = run_cli("check", "--from-file", "-", stdin=text)
+    assert result.returncode == 0, result.stderr
+    assert "2 images checked: 2 passed" in result.stdout
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "# nothing here yet\n   # still nothing\n", "\ufeff"])
+def test_an_empty_from_file_is_a_usage_error_not_a_pass(ncp_env, tmp_path, content):
+    from cli_runner import run_cli
+    (tmp_path / "images.txt").write_text(content)
+    for args, stdin in ((["--from-file", "images.txt"], None), (["--from-file", "-"], content)):
+        result = run_cli("check", *args, cwd=tmp_path, stdin=stdin)
+        assert result.returncode == 2, args
+        name = "stdin" if args[1] == "-" else "images.txt"
+        assert result.stderr == (f"ncr-image: error: --from-file {name} names no image: it is empty or only blank lines "
+                                 "and comments\n")
+    assert ncp_env.requests == []
+
+
+@pytest.mark.parametrize("depth", [100_000, 5_000])
+def test_deeply_nested_from_stack_json_is_one_sentence_exit_2(ncp_env, tmp_path, depth):
+    from cli_runner import run_cli
+    inner = "[" * depth + "]" * depth
+    (tmp_path / "stack.json").write_text('{"deployment": {"resources": [{"type": "x", "inputs": {"a": ' + inner + "}}]}}")
+    result = run_cli("check", "--from-stack", "stack.json", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == ("ncr-image: error: --from-stack stack.json is nested too deeply to be a stack export "
+                             "(JSON deeper than Python's recursion limit); give the output of `pulumi stack export`\n")
+    assert ncp_env.requests == []
+
+
+@pytest.mark.parametrize("output", ["table", "json", "github"])
+def test_a_full_disk_is_exit_3_and_one_sentence(ncp_env, output):
+    import os
+    import subprocess
+    import sys
+    if not os.path.exists("/dev/full"):
+        pytest.skip("needs /dev/full")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "ncr_provider.cli", "check", "prod/team/web", "-o", output],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert result.returncode == 3
+    assert result.stderr == "ncr-image: error: cannot write the output: no space left on device\n"
+
+
+# -- hostile text from the API -----------------------------------------------------------------------
+
+HOSTILE_TEXT = ("ok\x1b[2J\x1b[31mRED\x1b]0;pwned title\x07\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\"
+                "\x9b1;1H\u202eLIVE\r\n::error ::forged\x1b")
+
+
+def assert_terminal_safe(text):
+    for bad in ("\x1b", "\x9b", "\x07", "\u202e", "pwned title", "evil.example", "\r"):
+        assert bad not in text, (bad, text)
+    assert "\n::error ::forged" not in text  # a newline would start a forged GitHub workflow command
+
+
+def test_terminal_control_sequences_in_api_text_never_reach_table_get_or_github(ncp_env):
+    from cli_runner import run_cli
+    ncp_env.add_image("prod", "team/evil", description=HOSTILE_TEXT, tag_mutability_enabled=True)
+    for args in (["get", "prod/team/evil"], ["check", "prod/team/evil", "--require-immutable"],
+                 ["check", "prod/team/evil", "--require-immutable", "-o", "github"]):
+        result = run_cli(*args)
+        assert result.returncode in (0, 1), result.stderr
+        assert_terminal_safe(result.stdout + result.stderr)
+    assert "okREDclick" in run_cli("get", "prod/team/evil").stdout
+
+
+@pytest.mark.parametrize("output", ["table", "github"])
+def test_terminal_control_sequences_in_api_error_messages_are_stripped(ncp_env, output):
+    from cli_runner import run_cli
+    ncp_env.enqueue(status=404, body={"error": {"errorCode": "300\x1b[8m", "message": HOSTILE_TEXT, "requestId": "r\x1b]0;x\x07"}})
+    result = run_cli("check", "prod/team/web", "-o", output)
+    assert result.returncode == 1
+    assert_terminal_safe(result.stdout + result.stderr)
+    ncp_env.enqueue(status=403, body={"error": {"errorCode": "230", "message": HOSTILE_TEXT}})
+    result = run_cli("get", "prod/team/web")
+    assert result.returncode == 3
+    assert_terminal_safe(result.stderr)
+    assert len(result.stderr.splitlines()) == 1

@@ -6,6 +6,7 @@ Importing this package costs argparse and nothing more; each command imports wha
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ __all__ = ["main", "build_parser"]
 
 DESCRIPTION = "Read NAVER Cloud Container Registry (NCR) image details; gate pipelines on them."
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a process killed by SIGPIPE
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+"""Write failures that mean the output has nowhere to go (a full disk, a quota, a dead device)."""
 EPILOG = """\
 start with:  ncr-image demo
 credentials: NCLOUD_ACCESS_KEY / NCLOUD_SECRET_KEY, or ~/.ncloud/configure ([DEFAULT] or NCLOUD_PROFILE)
@@ -56,7 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     setup_logging(args.verbose)
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # a full disk shows here, as a sentence, not at interpreter exit as a traceback
+        return code
     except UsageError as exc:
         for message in exc.messages:
             error_line(message)
@@ -73,6 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (`| head`) went away: say nothing more, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        if exc.errno not in OUTPUT_ERRNOS:
+            raise
+        # Nothing more can be written: drop what is buffered so interpreter exit does not try again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        error_line(f"cannot write the output: {(exc.strerror or 'write failed').lower()}")
+        return EXIT_UNANSWERED
     except Exception as exc:
         from ..errors import NcrError
 

@@ -131,23 +131,24 @@ def open_cache(args: argparse.Namespace):
 def gather_targets(args: argparse.Namespace):
     """Every Target from REFs, files and stacks; all rejected names reported at once, before anything is sent."""
     from .stack_export import from_stack_file
-    from .targets import from_arguments, from_file
+    from .targets import Problems, from_arguments, from_file
 
     if not (args.refs or args.from_file or args.from_stack):
         raise UsageError("nothing to check: give REFs, --from-file or --from-stack")
     if args.from_file.count("-") > 1:
         raise UsageError("--from-file - (stdin) can be given only once")
-    targets, problems = from_arguments(args.refs)
+    problems = Problems()
+    targets, bad = from_arguments(args.refs)
+    problems.extend(bad)
     for path in args.from_file:
-        found, bad = from_file(path, sys.stdin)
+        found, _ = from_file(path, sys.stdin, problems)
         targets += found
-        problems += bad
     for path in args.from_stack:
         found, bad = from_stack_file(path)
         targets += found
-        problems += bad
+        problems.extend(bad)
     if problems:
-        raise UsageError(*problems)
+        raise UsageError(*problems.messages())
     return targets
 
 

@@ -149,8 +149,10 @@ def look_up_one(args: argparse.Namespace, fetch: Callable[[ImageLookup, ImageRef
 
 
 def error_line(message: object, stream: IO[str] | None = None) -> None:
-    """`ncr-image: error: <sentence>` on one line (an API message could carry a newline)."""
-    text = " ".join(str(message).split())
+    """`ncr-image: error: <sentence>` on one line, without terminal control sequences (API text can carry both)."""
+    from ..terminal import strip_control
+
+    text = " ".join(strip_control(message).split())
     print(f"{PROG}: error: {text}", file=stream or sys.stderr)
 
 

@@ -86,12 +86,12 @@ def details_table(outcomes: list) -> str:
 def verdict_lines(outcomes: list) -> str:
     """A line per image, named by its Docker reference, the form a deployment (and `check`) uses."""
     from ..names import docker_host
-    from .output import RESULT_LABEL
+    from .output import RESULT_LABEL, cell
     from .verdict import Summary
 
     refs = [f"{docker_host(o.key.registry, o.key.region, o.key.site)}/{o.key.image_name}" for o in outcomes]
     width = max(map(len, refs), default=0)
-    lines = [f"  {RESULT_LABEL[o.verdict]:<5} {ref:<{width}}  {o.reason}" for o, ref in zip(outcomes, refs, strict=True)]
+    lines = [f"  {RESULT_LABEL[o.verdict]:<5} {ref:<{width}}  {cell(o.reason)}" for o, ref in zip(outcomes, refs, strict=True)]
     summary = Summary.of(outcomes)
     lines.append(f"  {summary.sentence()}")
     lines.append(f"  So `check --require-immutable` would exit {summary.exit_code}: a CI job running it fails until those "

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..terminal import strip_control
 from .verdict import ERROR, PASS, VIOLATION, Outcome, Summary
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def cell(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "".join(c if c.isprintable() else " " for c in str(value))
+    return strip_control(value)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -122,8 +123,8 @@ def check_table(outcomes: list[Outcome], summary: Summary) -> str:
     if failed:
         parts.append("")
         for o in failed:
-            parts.append(f"{RESULT_LABEL[o.verdict]} {o.message}")
-            parts.append(f"      named by: {'; '.join(t.origin if t.origin != 'argument' else t.text for t in o.targets)}")
+            parts.append(f"{RESULT_LABEL[o.verdict]} {cell(o.message)}")
+            parts.append(f"      named by: {cell('; '.join(t.origin if t.origin != 'argument' else t.text for t in o.targets))}")
     parts += ["", summary.sentence()]
     return "\n".join(parts)
 
@@ -200,9 +201,9 @@ def check_github(outcomes: list[Outcome], summary: Summary) -> str:
         elif o.advisory:
             lines.append(annotation("warning", f"NCR image has mutable tags: {o.key.image}",
                                     f"{o.key.image} ({o.key.region}): {o.advisory}. Named by: {named_by}", where))
-            lines.append(f"ok {o.key.image} ({region_label(o.key)}): {o.reason}")
+            lines.append(f"ok {o.key.image} ({region_label(o.key)}): {cell(o.reason)}")
         else:
-            lines.append(f"ok {o.key.image} ({region_label(o.key)}): {o.reason}")
+            lines.append(f"ok {o.key.image} ({region_label(o.key)}): {cell(o.reason)}")
     lines.append(f"ncr-image check: {summary.sentence()}")
     return "\n".join(lines)
 
@@ -221,9 +222,10 @@ def _file_properties(o: Outcome) -> dict[str, str]:
 
 def annotation(level: str, title: str, message: str, properties: dict[str, str] | None = None) -> str:
     """One GitHub Actions workflow command, escaped as the runner expects."""
-    props = {"title": title, **(properties or {})}
+    props = {"title": strip_control(title), **(properties or {})}
     rendered = ",".join(f"{k}={_escape_property(v)}" for k, v in props.items())
-    return f"::{level} {rendered}::{_escape_data(message)}"
+    # A newline in API text would end the workflow command early and start a forged one: stripped too.
+    return f"::{level} {rendered}::{_escape_data(strip_control(message))}"
 
 
 def _escape_data(text: str) -> str:

@@ -18,18 +18,25 @@ SKIPPED_PROPERTIES = frozenset({"__provider"})
 
 
 def from_stack_file(path: str) -> tuple[list[Target], list[str]]:
-    """Targets from `--from-stack FILE`; an unreadable or non-export file is a usage error."""
+    """Targets from `--from-stack FILE`; an unreadable, non-export or absurdly nested file is a usage error."""
+    too_deep = UsageError(f"--from-stack {path} is nested too deeply to be a stack export "
+                          "(JSON deeper than Python's recursion limit); give the output of `pulumi stack export`")
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             document = json.load(fh)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read --from-stack {path}: {describe_os_error(exc)}") from None
+    except RecursionError:
+        raise too_deep from None
     except ValueError as exc:
         raise UsageError(f"--from-stack {path} is not JSON ({exc}); give the output of `pulumi stack export`") from None
     resources = _resources(document)
     if resources is None:
         raise UsageError(f"--from-stack {path} has no deployment.resources list; give the output of `pulumi stack export`")
-    return from_resources(resources, path)
+    try:
+        return from_resources(resources, path)
+    except RecursionError:  # parsed, but a property is nested past what the walk can follow
+        raise too_deep from None
 
 
 def _resources(document: Any) -> list[Any] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -34,31 +34,99 @@ def from_arguments(texts: Iterable[str]) -> tuple[list[Target], list[str]]:
     return targets, problems
 
 
-def from_lines(lines: Iterable[str], name: str, file: str | None = None) -> tuple[list[Target], list[str]]:
-    """Targets from one REF a line; blank lines and `#` comments (whole-line or trailing) skipped."""
-    targets, problems = [], []
+MAX_PROBLEMS_SHOWN = 20
+"""Problems printed one a line; past this, a count (a 50 MB file of bad lines must not print millions)."""
+MAX_LINE_CHARS = 4096
+"""A longer line is no reference (names are at most ~400 characters): reported, never held whole."""
+MAX_DISTINCT_REFERENCES = 20_000
+"""Distinct references one run will look up; each is an API call, and each is held in memory."""
+
+
+class Problems:
+    """Collects usage problems: keeps the first MAX_PROBLEMS_SHOWN sentences and counts the rest."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+        self.count = 0
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.shown) < MAX_PROBLEMS_SHOWN:
+            self.shown.append(message)
+
+    def extend(self, messages: Iterable[str]) -> None:
+        for message in messages:
+            self.add(message)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def messages(self) -> list[str]:
+        """The sentences to print: the first ones and, past the cap, how many more there were."""
+        more = self.count - len(self.shown)
+        return self.shown + ([f"... and {more} more problem{'s' if more != 1 else ''} not shown"] if more else [])
+
+
+def from_lines(lines: Iterable[str], name: str, file: str | None = None,
+               problems: Problems | None = None) -> tuple[list[Target], list[str]]:
+    """Targets from one REF a line; blank lines and `#` comments (whole-line or trailing) skipped.
+
+    Streams: each line is parsed and dropped, a repeated line is kept once (at its first line
+    number), so memory grows with the distinct references, not with the input.
+    """
+    own = problems is None
+    collected = Problems() if problems is None else problems
+    targets: dict[str, Target] = {}
     for number, raw in enumerate(lines, start=1):
+        if number == 1:
+            raw = raw.removeprefix("\ufeff")  # a UTF-8 BOM from stdin (files are opened as utf-8-sig)
+        if len(raw) > MAX_LINE_CHARS:
+            collected.add(f"{name}:{number}: the line is over {MAX_LINE_CHARS} characters long; no reference is")
+            continue
         # A name can hold neither '#' nor whitespace, so cutting at the first '#' never cuts a name.
         text = raw.split("#", 1)[0].strip()
-        if not text:
+        if not text or text in targets:
             continue
         try:
-            targets.append(Target(text, parse_reference(text), f"{name}:{number}", file=file, line=number))
+            targets[text] = Target(text, parse_reference(text), f"{name}:{number}", file=file, line=number)
         except InvalidNameError as exc:
-            problems.append(f"{name}:{number}: {exc}")
-    return targets, problems
+            collected.add(f"{name}:{number}: {exc}")
+            continue
+        if len(targets) > MAX_DISTINCT_REFERENCES:
+            raise UsageError(f"{name}: more than {MAX_DISTINCT_REFERENCES} distinct references (at line {number}); "
+                             "split the list and check it in parts")
+    return list(targets.values()), (collected.messages() if own else [])
 
 
-def from_file(path: str, stdin: IO[str]) -> tuple[list[Target], list[str]]:
-    """Targets from `--from-file PATH` (`-` reads stdin)."""
-    if path == "-":
-        return from_lines(stdin, "stdin")
+def bounded_lines(fh: IO[str]) -> Iterator[str]:
+    """The lines of a text stream, none read whole past MAX_LINE_CHARS (the rest of a long line is skipped)."""
+    while True:
+        line = fh.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+            while True:  # drain the rest of this line without holding it
+                rest = fh.readline(64 * 1024)
+                if not rest or rest.endswith("\n"):
+                    break
+        yield line
+
+
+def from_file(path: str, stdin: IO[str], problems: Problems | None = None) -> tuple[list[Target], list[str]]:
+    """Targets from `--from-file PATH` (`-` reads stdin); a file with no reference at all is a usage error."""
+    name = "stdin" if path == "-" else path
+    before = problems.count if problems is not None else 0
     try:
-        with open(path, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
+        if path == "-":
+            targets, bad = from_lines(bounded_lines(stdin), "stdin", problems=problems)
+        else:
+            with open(path, encoding="utf-8-sig") as fh:
+                targets, bad = from_lines(bounded_lines(fh), path, file=path, problems=problems)
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read --from-file {path}: {describe_os_error(exc)}") from None
-    return from_lines(lines, path, file=path)
+        raise UsageError(f"cannot read --from-file {name}: {describe_os_error(exc)}") from None
+    if not targets and not bad and (problems is None or problems.count == before):
+        raise UsageError(f"--from-file {name} names no image: it is empty or only blank lines and comments")
+    return targets, bad
 
 
 def describe_os_error(exc: Exception) -> str:
