@@ -16,6 +16,7 @@ _EXPORTS = {
     "ImageDetails": "model",
     "TagDetails": "model",
     "PlatformImage": "model",
+    "RegistryDetails": "model",
     "Settings": "config",
     "resolve_settings": "config",
     "NcrError": "errors",
@@ -23,8 +24,10 @@ _EXPORTS = {
     "NcrImageArgs": "resource",
     "NcrImageTag": "resource",
     "NcrImageTagArgs": "resource",
+    "NcrRegistry": "resource",
     "NcrImageProvider": "provider",
     "NcrImageTagProvider": "provider",
+    "NcrRegistryProvider": "provider",
     "NcrEmulator": "emulator",
 }
 

@@ -29,12 +29,13 @@ from .errors import (
     NcrError,
     NotFoundError,
     PermissionDeniedError,
+    RegistryNotFoundError,
     ServerError,
     TagNotFoundError,
     ThrottledError,
     TransportError,
 )
-from .model import ImageDetails, TagDetails, newest_first, parse_json_object
+from .model import ImageDetails, RegistryDetails, TagDetails, newest_first, parse_json_object
 from .names import validate_image_name, validate_registry, validate_tag
 from .signing import NcpSignatureAuth, mask, now_ms
 from .terminal import strip_control
@@ -209,6 +210,19 @@ class NcrClient:
     def list_registries(self, pagesize: int = 100) -> Iterator[dict[str, Any]]:
         """Every registry of the region, following pagination."""
         return self._paginate(f"{self.settings.prefix}/repositories", "the registry list", pagesize)
+
+    def list_registry_details(self, pagesize: int = 100) -> list[RegistryDetails]:
+        """Every registry of the region, typed, all pages read (also the private id -> registry map's source)."""
+        return [RegistryDetails.from_wire(item, "the registry list") for item in self.list_registries(pagesize)]
+
+    def get_registry(self, registry: str) -> RegistryDetails:
+        """One registry's details, found in the registry list (API v2 has no single-registry read);
+        RegistryNotFoundError if the region has no registry of that name."""
+        registry = validate_registry(registry)
+        for details in self.list_registry_details():
+            if details.name == registry:
+                return details
+        raise RegistryNotFoundError(registry=registry, region=self.settings.region)
 
     def list_images(self, registry: str, pagesize: int = 100) -> Iterator[dict[str, Any]]:
         """Every image of a registry, following pagination."""

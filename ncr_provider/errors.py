@@ -120,6 +120,18 @@ class TagNotFoundError(NcrApiError):
     fmt = "Tag {registry}/{image}:{tag} not found in region {region} (HTTP {status}{code_text}: {api_message})."
 
 
+class RegistryNotFoundError(NcrError):
+    """No registry of that name in the region's registry list (the list answered; the name is not in it)."""
+
+    fmt = "Registry {registry} not found in region {region}."
+
+
+class NoMatchingTagError(NcrError):
+    """The tag list answered, but no tag fits the selection (a digest, or the newest matching a pattern)."""
+
+    fmt = "No tag of image {registry}/{image} in region {region} {selection}."
+
+
 class NotFoundError(NcrApiError):
     fmt = "{what} not found in region {region} (HTTP {status}{code_text}: {api_message})."
 

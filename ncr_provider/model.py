@@ -267,3 +267,70 @@ class RegistryEntry:
 def newest_first(tags: Iterable[TagDetails]) -> list[TagDetails]:
     """Tags by `last_updated`, newest first, then by name; tags without a time last (NCR documents no order)."""
     return sorted(tags, key=lambda t: (t.last_updated is None, -(t.last_updated or 0), t.name or ""))
+
+
+def _switch(data: dict, key: str, what: str, *aliases: str) -> bool | None:
+    """A yes/no field whose wire type NCP does not document: a boolean, 0/1, or yes/no-like text; else an error."""
+    for name in (key, *aliases):
+        value = data.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _YES | _NO:
+            return value.strip().lower() in _YES
+        raise InvalidResponseError(what=what, reason=f"{name} must be true or false, got {_json_kind(value)} {value!r:.40}")
+    return None
+
+
+_YES = frozenset({"true", "y", "yes", "on", "enabled", "enable"})
+_NO = frozenset({"false", "n", "no", "off", "disabled", "disable"})
+
+
+@dataclass(frozen=True)
+class RegistryDetails:
+    """One registry, an entry of `GET /repositories` (v2 documents no single-registry read: the list is the source)."""
+
+    name: str | None
+    bucket: str | None
+    created: int | None
+    public_endpoint: str | None
+    """`end_point` on the wire: the Docker host, e.g. `prod.kr.ncr.ntruss.com`."""
+    private_endpoint: str | None
+    """`private_end_point` on the wire: e.g. `k7x2p9q4m1.kr.private-ncr.ntruss.com`; empty when there is none."""
+    private_id: str | None
+    public_registry_enabled: bool | None
+    """`public_reg_status` on the wire: anonymous pulls allowed."""
+    scan_on_push_enabled: bool | None
+    status: str | None
+    public_endpoint_enabled: bool | None = None
+    """Whether the public endpoint accepts requests; v2's registry list does not report it (None), API v3 does."""
+
+    @property
+    def created_at(self) -> str | None:
+        """`created` as ISO-8601 UTC text."""
+        return iso_from_ms(self.created)
+
+    @classmethod
+    def from_wire(cls, data: Any, what: str = "registry") -> RegistryDetails:
+        data = _object(data, what, "a registry")
+        return cls(
+            name=_text(data, "name"),
+            bucket=_text(data, "bucket"),
+            created=_number(data, "created", what),
+            public_endpoint=_text(data, "end_point"),
+            private_endpoint=_text(data, "private_end_point"),
+            private_id=_text(data, "private_id"),
+            public_registry_enabled=_switch(data, "public_reg_status", what),
+            scan_on_push_enabled=_switch(data, "scan_on_push_enabled", what),
+            status=_text(data, "status"),
+            public_endpoint_enabled=_switch(data, "public_endpoint_enabled", what),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, plus `created_at`, as plain JSON-ready values."""
+        out = _plain(self)
+        out["created_at"] = self.created_at
+        return out

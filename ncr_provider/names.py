@@ -141,6 +141,22 @@ def split_tag_id(value: object, field: str = "id") -> tuple[str, str, str]:
     return registry, image_name, validate_tag(tag)
 
 
+def split_selection_id(value: object, field: str = "id") -> tuple[str, str, str | None, str | None]:
+    """Split an NcrImageTag id: `registry/image:tag`, `registry/image@digest`, or `registry/image` (the most recent).
+
+    Returns (registry, image_name, tag, digest), at most one of the last two set, all validated.
+    """
+    if not isinstance(value, str) or "/" not in value:
+        raise InvalidNameError(field, str(value), "expected 'registry/image:tag', 'registry/image@digest' or "
+                                                  "'registry/image'")
+    if "@" in value:
+        image_id, _, digest = value.partition("@")
+        return (*split_image_id(image_id, field), None, validate_digest(digest))
+    if ":" in value.rpartition("/")[2]:
+        return (*split_tag_id(value, field), None)
+    return (*split_image_id(value, field), None, None)
+
+
 def parse_reference(value: object, field: str = "reference") -> ImageRef:
     """Parse `registry/image[:tag|@digest]` or a Docker reference to an NCR host.
 
@@ -188,6 +204,34 @@ def digest_reference(registry: str, image_name: str, digest: str, region: str, s
     """The pullable by-digest reference `<docker host>/<image>@<digest>`, every part validated."""
     host = docker_host(validate_registry(registry), region, site)
     return f"{host}/{validate_image_name(image_name)}@{validate_digest(digest)}"
+
+
+def repository_url(registry: str, image_name: str, region: str, site: str = DEFAULT_SITE) -> str:
+    """`<docker host>/<image>`, what `docker push` and `docker pull` take before `:tag` or `@digest`."""
+    return f"{docker_host(validate_registry(registry), region, site)}/{validate_image_name(image_name)}"
+
+
+def private_docker_host(private_id: str, region: str, site: str = DEFAULT_SITE) -> str | None:
+    """The private endpoint's Docker host, e.g. `<private-id>.kr.private-ncr.ntruss.com`; None without a private id."""
+    if not private_id:
+        return None
+    validate_registry(private_id, "private_id")  # a DNS label, like a registry name
+    try:
+        return docker_host_form(site, region, private=True).host(private_id)
+    except KeyError:
+        return None  # a site with no documented private host form
+
+
+def private_repository_url(private_id: str | None, image_name: str, region: str,
+                           site: str = DEFAULT_SITE) -> str | None:
+    """The repository on the registry's private endpoint, or None when that endpoint is not known."""
+    host = private_docker_host(private_id or "", region, site)
+    return None if host is None else f"{host}/{validate_image_name(image_name)}"
+
+
+def tag_reference(registry: str, image_name: str, tag: str, region: str, site: str = DEFAULT_SITE) -> str:
+    """The pullable by-tag reference `<docker host>/<image>:<tag>`, every part validated."""
+    return f"{repository_url(registry, image_name, region, site)}:{validate_tag(tag)}"
 
 
 # An NCR Docker reference inside any text: the host, then the whole token up to whitespace, a quote,

@@ -22,15 +22,19 @@ from pulumi.runtime.rpc import UNKNOWN
 from .client import NcrClient
 from .config import SETTINGS, SETTINGS_BY_NAME, Settings, resolve_settings, validate_endpoint, validate_region
 from .errors import ConfigurationError, NcrError
-from .model import ImageDetails, TagDetails
+from .model import ImageDetails, PlatformImage, RegistryDetails, TagDetails
 from .names import (
     digest_reference,
+    private_repository_url,
+    repository_url,
     split_image_id,
-    split_tag_id,
+    split_selection_id,
+    tag_reference,
     validate_image_name,
     validate_registry,
     validate_tag,
 )
+from .selection import SelectedTag, TagSelection, select_tag, selection_problems
 
 # The provider server answers RPCs on 4 worker threads: more connections per host would never be used.
 PROVIDER_SERVER_WORKERS = 4
@@ -224,32 +228,84 @@ class NcrImageProvider(NcrReadProvider):
               props: Mapping[str, Any]) -> dict[str, Any]:
         registry, image_name = names
         include_tags = self.optional_flag(props, "include_tags")
-        outputs = image_outputs(registry, image_name, settings.region, client.get_image(registry, image_name))
+        outputs = image_outputs(registry, image_name, settings.region, client.get_image(registry, image_name),
+                                site=settings.site)
         if include_tags:
             outputs |= tag_list_outputs(client.list_tags(registry, image_name))
         return outputs
 
 
 class NcrImageTagProvider(NcrReadProvider):
-    """Reads one NCR image tag (its digest and platform images) for NcrImageTag."""
+    """Reads one NCR image tag (its digest and platform images) for NcrImageTag: selected by name, by digest,
+    or as the most recent tag (matching `tag_pattern`)."""
 
     resource = "NcrImageTag"
     thing = "image tag"
-    required_inputs = ("registry", "image_name", "tag")
-    text_inputs = ("registry", "image_name", "tag", "region", "endpoint")
+    required_inputs = ("registry", "image_name")
+    text_inputs = ("registry", "image_name", "region", "endpoint")
 
-    def parse_id(self, id_: str) -> tuple[str, str, str]:
-        return split_tag_id(id_)
+    def parse_id(self, id_: str) -> tuple[str, str, str | None, str | None]:
+        return split_selection_id(id_)
+
+    def input_problems(self, news: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The common checks, and exactly one way of selecting the tag (tag, digest or most_recent)."""
+        return super().input_problems(news) + selection_problems(
+            news.get("tag"), news.get("digest"), news.get("most_recent"), news.get("tag_pattern"), unknown=UNKNOWN)
+
+    def fetch(self, client: NcrClient, settings: Settings, names: tuple[Any, ...],
+              props: Mapping[str, Any]) -> dict[str, Any]:
+        registry, image_name, tag, digest = names
+        selection = self.selection_from(tag, digest, props)
+        return tag_outputs(registry, image_name, settings, select_tag(client, registry, image_name, selection),
+                           selection)
+
+    def selection_from(self, tag: str | None, digest: str | None, props: Mapping[str, Any]) -> TagSelection:
+        """The selection an id names: `:tag`, `@digest`, or neither (the most recent, which the inputs must ask for)."""
+        pattern = props.get("tag_pattern")
+        if tag is None and digest is None:
+            if props.get("most_recent") is not True:
+                raise ConfigurationError(
+                    reason="The NcrImageTag id 'registry/image' names no tag: add ':tag' or '@digest', "
+                           "or set most_recent=True")
+            problems = selection_problems(most_recent=True, tag_pattern=pattern)
+            if problems:
+                raise ConfigurationError(reason=f"Invalid NcrImageTag input {problems[0][0]}: {problems[0][1]}")
+            return TagSelection(most_recent=True, tag_pattern=pattern)
+        if pattern is not None or props.get("most_recent") is True:
+            raise ConfigurationError(
+                reason=f"The NcrImageTag id names its {'tag' if tag else 'digest'}: most_recent and tag_pattern "
+                       "select the tag instead of one, give one or the other")
+        return TagSelection(tag=tag, digest=digest)
+
+
+class NcrRegistryProvider(NcrReadProvider):
+    """Reads one NCR registry's settings and endpoints for NcrRegistry (from the region's registry list)."""
+
+    resource = "NcrRegistry"
+    thing = "registry"
+    required_inputs = ("name",)
+    text_inputs = ("name", "region", "endpoint")
+
+    def input_problem(self, name: str, value: Any) -> str | None:
+        if name == "name" and isinstance(value, str):
+            try:
+                validate_registry(value, "name")
+            except NcrError as error:
+                return str(error)
+            return None
+        return super().input_problem(name, value)
+
+    def parse_id(self, id_: str) -> tuple[str]:
+        return (validate_registry(id_, "id"),)
 
     def fetch(self, client: NcrClient, settings: Settings, names: tuple[str, ...],
               props: Mapping[str, Any]) -> dict[str, Any]:
-        registry, image_name, tag = names
-        return tag_outputs(registry, image_name, tag, settings, client.get_tag(registry, image_name, tag))
+        return registry_outputs(settings.region, client.get_registry(names[0]))
 
 
 def image_outputs(registry: str, image_name: str, region: str, details: ImageDetails,
-                  endpoint_input: Any = None) -> dict[str, Any]:
-    """The NcrImage outputs of one image; `region` is the region it was read in, `endpoint` is kept as given."""
+                  endpoint_input: Any = None, site: str = "public") -> dict[str, Any]:
+    """The NcrImage outputs of one image; `region` (and `site`) where it was read, `endpoint` is kept as given."""
     outputs = {
         "registry": registry,
         "image_name": image_name,
@@ -262,6 +318,8 @@ def image_outputs(registry: str, image_name: str, region: str, details: ImageDet
         "last_updated_at": details.last_updated_at,
         "namespace": details.namespace,
         "private_id": details.private_id,
+        "repository_url": repository_url(registry, image_name, region, site),
+        "private_repository_url": private_repository_url(details.private_id, image_name, region, site),
     }
     if endpoint_input is not None:
         outputs["endpoint"] = endpoint_input
@@ -274,21 +332,42 @@ def tag_list_outputs(tags: list[TagDetails]) -> dict[str, Any]:
     return {"include_tags": True, "tags": names, "latest_tag": names[0] if names else None}
 
 
-def tag_outputs(registry: str, image_name: str, tag: str, settings: Settings, details: TagDetails) -> dict[str, Any]:
-    """The NcrImageTag outputs of one tag read with `settings` (their region and site make the Docker host)."""
-    digest = details.require_digest(f"tag {registry}/{image_name}:{tag}")
-    return {
+def tag_outputs(registry: str, image_name: str, settings: Settings, selected: SelectedTag,
+                selection: TagSelection | None = None) -> dict[str, Any]:
+    """The NcrImageTag outputs of a selected tag read with `settings` (their region and site make the Docker host)."""
+    details, region, site = selected.details, settings.region, settings.site
+    outputs = {
         "registry": registry,
         "image_name": image_name,
-        "tag": tag,
-        "region": settings.region,
-        "digest": digest,
+        "tag": selected.tag,
+        "region": region,
+        "digest": selected.digest,
         "full_size": details.full_size,
         "last_updated": details.last_updated,
         "last_updated_at": details.last_updated_at,
-        "platforms": [platform.to_dict() for platform in details.platforms],
-        "image_ref_by_digest": digest_reference(registry, image_name, digest, settings.region, settings.site),
+        "platforms": [platform_output(registry, image_name, p, region, site) for p in details.platforms],
+        "image_ref": tag_reference(registry, image_name, selected.tag, region, site),
+        "image_ref_by_digest": digest_reference(registry, image_name, selected.digest, region, site),
+        "tags": None if selected.tags is None else list(selected.tags),
     }
+    if selection is not None and selection.most_recent:
+        outputs["most_recent"] = True
+        outputs["tag_pattern"] = selection.tag_pattern
+    return outputs
+
+
+def platform_output(registry: str, image_name: str, platform: PlatformImage, region: str,
+                    site: str = "public") -> dict[str, Any]:
+    """One platform image as a dict, with its own pullable by-digest reference (None if NCR gave no digest)."""
+    out = platform.to_dict()
+    out["image_ref_by_digest"] = (None if platform.digest is None
+                                  else digest_reference(registry, image_name, platform.digest, region, site))
+    return out
+
+
+def registry_outputs(region: str, details: RegistryDetails) -> dict[str, Any]:
+    """The NcrRegistry outputs of one registry, and the region it was read in."""
+    return {"region": region, **details.to_dict()}
 
 
 def optional_text(props: Mapping[str, Any], name: str, resource: str = "NcrImage") -> str | None:

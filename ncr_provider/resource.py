@@ -7,18 +7,31 @@ from dataclasses import dataclass
 import pulumi
 import pulumi.dynamic
 
-from .names import split_image_id, split_tag_id, validate_image_name, validate_registry, validate_tag
-from .provider import NcrImageProvider, NcrImageTagProvider
-from .sites import IMAGE_RESOURCE, RESOURCE_MODULE, TAG_RESOURCE
+from .names import (
+    split_image_id,
+    split_selection_id,
+    validate_digest,
+    validate_image_name,
+    validate_registry,
+    validate_tag,
+)
+from .provider import NcrImageProvider, NcrImageTagProvider, NcrRegistryProvider
+from .selection import tag_selection
+from .sites import IMAGE_RESOURCE, REGISTRY_RESOURCE, RESOURCE_MODULE, TAG_RESOURCE
 
 # Declared to the SDK as None in the registered properties, so that Read's answer resolves them.
 OUTPUT_NAMES = (
     "registry", "image_name", "region", "endpoint", "description", "full_description", "pull_count",
     "tag_mutability_enabled", "last_updated", "last_updated_at", "namespace", "private_id", "tags", "latest_tag",
+    "repository_url", "private_repository_url",
 )
 TAG_OUTPUT_NAMES = (
     "registry", "image_name", "tag", "region", "endpoint", "digest", "full_size", "last_updated", "last_updated_at",
-    "platforms", "image_ref_by_digest",
+    "platforms", "image_ref", "image_ref_by_digest", "tags",
+)
+REGISTRY_OUTPUT_NAMES = (
+    "name", "region", "endpoint", "public_endpoint", "private_endpoint", "private_id", "public_endpoint_enabled",
+    "public_registry_enabled", "scan_on_push_enabled", "bucket", "created", "created_at", "status",
 )
 
 
@@ -69,6 +82,11 @@ class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOU
     """With `include_tags`: every tag name, newest first (by last update); else None."""
     latest_tag: pulumi.Output[str | None]
     """With `include_tags`: the most recently updated tag (None when the image has no tags); else None."""
+    repository_url: pulumi.Output[str]
+    """`<registry>.<kr|sg|jp>.ncr.ntruss.com/<image>` (`<registry>.ncr.gov-ntruss.com/<image>` on site gov)."""
+    private_repository_url: pulumi.Output[str | None]
+    """`<private-id>.<kr|sg|jp>.private-ncr.ntruss.com/<image>` (gov: `<private-id>.private-ncr.gov-ntruss.com/...`)
+    when the private id is known; else None."""
 
     def __init__(
         self,
@@ -146,9 +164,10 @@ class PlatformImageOutput(dict):
 
     def __init__(self, *, architecture: str | None = None, os: str | None = None, variant: str | None = None,
                  digest: str | None = None, size: int | None = None, created: int | None = None,
-                 updated: int | None = None, latest_pulled: int | None = None) -> None:
+                 updated: int | None = None, latest_pulled: int | None = None,
+                 image_ref_by_digest: str | None = None) -> None:
         super().__init__(architecture=architecture, os=os, variant=variant, digest=digest, size=size, created=created,
-                         updated=updated, latest_pulled=latest_pulled)
+                         updated=updated, latest_pulled=latest_pulled, image_ref_by_digest=image_ref_by_digest)
 
     @property
     @pulumi.getter
@@ -198,32 +217,54 @@ class PlatformImageOutput(dict):
         """Last pulled, in milliseconds since the epoch (None if never)."""
         return self["latest_pulled"]
 
+    @property
+    @pulumi.getter
+    def image_ref_by_digest(self) -> str | None:
+        """This platform's own pullable reference, `<docker host>/<image>@<platform digest>`."""
+        return self.get("image_ref_by_digest")
+
 
 @dataclass
 class NcrImageTagArgs:
-    """Which NCR image tag an NcrImageTag reads, and optionally where (plain values or Outputs)."""
+    """Which NCR image tag an NcrImageTag reads, and optionally where (plain values or Outputs).
+
+    Select the tag in exactly one way: `tag`, `digest`, or `most_recent=True` (optionally with `tag_pattern`).
+    """
 
     registry: pulumi.Input[str]
     """The registry name, e.g. `prod`."""
     image_name: pulumi.Input[str]
     """The image name inside the registry; it may contain `/`, e.g. `team/web`."""
-    tag: pulumi.Input[str]
+    tag: pulumi.Input[str] | None = None
     """The tag, e.g. `1.4.2`."""
     region: pulumi.Input[str] | None = None
     """Region override (KR, SGN, JPN; KR or KRS on gov); default: `ncloud:region`."""
     endpoint: pulumi.Input[str] | None = None
     """API endpoint override, scheme://host[:port]; default: `ncr:endpoint`, else the site's host."""
+    digest: pulumi.Input[str] | None = None
+    """Select by digest (`sha256:...`): the newest tag pointing at it; `tags` lists every one."""
+    most_recent: pulumi.Input[bool] | None = None
+    """True to select the most recently updated tag (reads the whole tag list)."""
+    tag_pattern: pulumi.Input[str] | None = None
+    """With `most_recent`: a regular expression (Python `re.search`; anchor it with `^...$`) the tag must match."""
+
+
+_SELECTORS = ("tag", "digest", "most_recent", "tag_pattern")
 
 
 class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESOURCE):
-    """An existing NCR image tag and the digest it points at now, read on every `pulumi preview` and `pulumi up`."""
+    """An existing NCR image tag and the digest it points at now, read on every `pulumi preview` and `pulumi up`.
+
+    The tag is selected by name (`tag`), by the digest it points at (`digest`), or as the most recent
+    one (`most_recent=True`, optionally matching `tag_pattern`).
+    """
 
     registry: pulumi.Output[str]
     """The registry name."""
     image_name: pulumi.Output[str]
     """The image name inside the registry."""
     tag: pulumi.Output[str]
-    """The tag."""
+    """The tag read (with `digest` or `most_recent`: the tag selected)."""
     region: pulumi.Output[str]
     """The region the tag was read in."""
     endpoint: pulumi.Output[str | None]
@@ -237,10 +278,15 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
     last_updated_at: pulumi.Output[str]
     """When the tag was last pushed or moved, as ISO-8601 UTC text."""
     platforms: pulumi.Output[list[PlatformImageOutput]]
-    """One dict per platform image: architecture, os, variant, digest, size, created, updated, latest_pulled."""
+    """One dict per platform image: architecture, os, variant, digest, size, created, updated, latest_pulled,
+    image_ref_by_digest."""
+    image_ref: pulumi.Output[str]
+    """The pullable reference by tag: `<registry>.<kr|sg|jp>.ncr.ntruss.com/<image>:<tag>`."""
     image_ref_by_digest: pulumi.Output[str]
     """The pullable reference pinned to the digest: `<registry>.<kr|sg|jp>.ncr.ntruss.com/<image>@<digest>`
     (`<registry>.ncr.gov-ntruss.com/...` on site gov)."""
+    tags: pulumi.Output[list[str] | None]
+    """With `digest` or `most_recent`: every tag pointing at the selected digest, newest first; with `tag`: None."""
 
     def __init__(
         self,
@@ -253,15 +299,20 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
         tag: pulumi.Input[str] | None = None,
         region: pulumi.Input[str] | None = None,
         endpoint: pulumi.Input[str] | None = None,
+        digest: pulumi.Input[str] | None = None,
+        most_recent: pulumi.Input[bool] | None = None,
+        tag_pattern: pulumi.Input[str] | None = None,
     ) -> None:
-        """Read the tag `registry/image_name:tag`; give either `args` or the keyword arguments."""
+        """Read one tag of `registry/image_name`; give either `args` or the keyword arguments."""
         if isinstance(args, pulumi.ResourceOptions) and opts is None:
             args, opts = None, args
-        args = _tag_args(args, registry, image_name, tag, region, endpoint)
-        tag_id = pulumi.Output.all(args.registry, args.image_name, args.tag).apply(lambda names: _tag_id(*names))
+        args = _tag_args(args, registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern)
+        tag_id = pulumi.Output.all(args.registry, args.image_name, args.tag, args.digest, args.most_recent,
+                                   args.tag_pattern).apply(lambda values: _tag_id(*values))
         props = dict.fromkeys(TAG_OUTPUT_NAMES) | {
             "registry": args.registry, "image_name": args.image_name, "tag": args.tag, "region": args.region,
-            "endpoint": args.endpoint,
+            "endpoint": args.endpoint, "digest": args.digest, "most_recent": args.most_recent,
+            "tag_pattern": args.tag_pattern,
         }
         super().__init__(NcrImageTagProvider(), resource_name, props, _as_read(opts, tag_id))
 
@@ -273,23 +324,29 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
         *,
         region: pulumi.Input[str] | None = None,
         endpoint: pulumi.Input[str] | None = None,
+        most_recent: pulumi.Input[bool] | None = None,
+        tag_pattern: pulumi.Input[str] | None = None,
     ) -> NcrImageTag:
-        """Read the tag whose id is `registry/image_name:tag` (the image name may contain `/`)."""
-        names = pulumi.Output.from_input(id).apply(split_tag_id)
+        """Read the tag whose id is `registry/image:tag` or `registry/image@digest`; or, with `most_recent=True`,
+        the most recent tag of `registry/image` (the image name may contain `/`)."""
+        names = pulumi.Output.from_input(id).apply(split_selection_id)
         return NcrImageTag(resource_name, opts=opts, registry=names.apply(lambda n: n[0]),
                            image_name=names.apply(lambda n: n[1]), tag=names.apply(lambda n: n[2]),
+                           digest=names.apply(lambda n: n[3]), most_recent=most_recent, tag_pattern=tag_pattern,
                            region=region, endpoint=endpoint)
 
 
-def _tag_args(args: NcrImageTagArgs | None, registry, image_name, tag, region, endpoint) -> NcrImageTagArgs:
-    """One NcrImageTagArgs from either calling style; names given as plain text are validated right away."""
-    keywords = NcrImageTagArgs(registry, image_name, tag, region, endpoint)
+def _tag_args(args: NcrImageTagArgs | None, registry, image_name, tag, region, endpoint, digest, most_recent,
+              tag_pattern) -> NcrImageTagArgs:
+    """One NcrImageTagArgs from either calling style; values given plainly are validated right away."""
+    keywords = NcrImageTagArgs(registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern)
     if args is None:
         args = keywords
-    elif any(value is not None for value in (registry, image_name, tag, region, endpoint)):
+    elif any(value is not None for value in (registry, image_name, tag, region, endpoint, digest, most_recent,
+                                             tag_pattern)):
         raise TypeError("NcrImageTag takes either an NcrImageTagArgs or keyword arguments, not both")
-    if args.registry is None or args.image_name is None or args.tag is None:
-        raise TypeError("NcrImageTag needs registry, image_name and tag "
+    if args.registry is None or args.image_name is None or (args.tag, args.digest, args.most_recent) == (None,) * 3:
+        raise TypeError("NcrImageTag needs registry, image_name and one of tag, digest or most_recent=True "
                         "(or use NcrImageTag.get with an id 'registry/image:tag')")
     if isinstance(args.registry, str):
         validate_registry(args.registry)
@@ -297,9 +354,86 @@ def _tag_args(args: NcrImageTagArgs | None, registry, image_name, tag, region, e
         validate_image_name(args.image_name)
     if isinstance(args.tag, str):
         validate_tag(args.tag)
+    if isinstance(args.digest, str):
+        validate_digest(args.digest)
+    selectors = [getattr(args, name) for name in _SELECTORS]
+    if all(value is None or isinstance(value, (str, bool)) for value in selectors):
+        # Every selector is plain: a wrong combination fails on the line that wrote it.
+        tag_selection(*selectors, what="NcrImageTag tag selection")
     return args
 
 
-def _tag_id(registry: str, image_name: str, tag: str) -> str:
-    """The id of a tag read: `registry/image_name:tag`, all validated."""
-    return f"{_image_id(registry, image_name)}:{validate_tag(tag)}"
+def _tag_id(registry: str, image_name: str, tag: str | None, digest: str | None, most_recent: bool | None,
+            tag_pattern: str | None) -> str:
+    """The id of a tag read: `registry/image:tag`, `registry/image@digest`, or `registry/image` (the most recent)."""
+    selection = tag_selection(tag, digest, most_recent, tag_pattern, what="NcrImageTag tag selection")
+    image_id = _image_id(registry, image_name)
+    if selection.tag is not None:
+        return f"{image_id}:{selection.tag}"
+    if selection.digest is not None:
+        return f"{image_id}@{selection.digest}"
+    return image_id
+
+
+# -- NcrRegistry --------------------------------------------------------------------------------------
+
+
+class NcrRegistry(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=REGISTRY_RESOURCE):
+    """An existing NCR registry's endpoints and settings, read on every `pulumi preview` and `pulumi up`."""
+
+    name: pulumi.Output[str]
+    """The registry name (also the resource id)."""
+    region: pulumi.Output[str]
+    """The region the registry was read in."""
+    endpoint: pulumi.Output[str | None]
+    """The API endpoint override given to this resource, if any."""
+    public_endpoint: pulumi.Output[str | None]
+    """The Docker host of the public endpoint, e.g. `prod.kr.ncr.ntruss.com`."""
+    private_endpoint: pulumi.Output[str | None]
+    """The Docker host of the private endpoint, e.g. `k7x2p9q4m1.kr.private-ncr.ntruss.com` (empty: none)."""
+    private_id: pulumi.Output[str | None]
+    """The private endpoint id (empty: none)."""
+    public_endpoint_enabled: pulumi.Output[bool | None]
+    """Whether the public endpoint accepts requests; None where NCR does not report it (API v2)."""
+    public_registry_enabled: pulumi.Output[bool | None]
+    """Whether anonymous pulls are allowed (a public registry)."""
+    scan_on_push_enabled: pulumi.Output[bool | None]
+    """Whether every pushed image is scanned for vulnerabilities."""
+    bucket: pulumi.Output[str | None]
+    """The Object Storage bucket holding the images."""
+    created: pulumi.Output[int | None]
+    """When the registry was created, in milliseconds since the epoch."""
+    created_at: pulumi.Output[str | None]
+    """When the registry was created, as ISO-8601 UTC text."""
+    status: pulumi.Output[str | None]
+    """The registry's status as NCR reports it, e.g. `RUNNING`."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        name: pulumi.Input[str] | None = None,
+        region: pulumi.Input[str] | None = None,
+        endpoint: pulumi.Input[str] | None = None,
+    ) -> None:
+        """Read the registry `name` (in `region`, default `ncloud:region`)."""
+        if name is None:
+            raise TypeError("NcrRegistry needs name (or use NcrRegistry.get with the registry name as id)")
+        if isinstance(name, str):
+            validate_registry(name, "name")
+        registry_id = pulumi.Output.from_input(name).apply(lambda n: validate_registry(n, "name"))
+        props = dict.fromkeys(REGISTRY_OUTPUT_NAMES) | {"name": name, "region": region, "endpoint": endpoint}
+        super().__init__(NcrRegistryProvider(), resource_name, props, _as_read(opts, registry_id))
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        id: pulumi.Input[str],  # shadows the builtin, as in every Pulumi get()
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        region: pulumi.Input[str] | None = None,
+        endpoint: pulumi.Input[str] | None = None,
+    ) -> NcrRegistry:
+        """Read the registry whose id (its name) is `id`."""
+        return NcrRegistry(resource_name, opts, name=id, region=region, endpoint=endpoint)

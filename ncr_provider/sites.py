@@ -131,6 +131,7 @@ def api_endpoint(site: str, region: str, version: str = API_VERSION) -> ApiEndpo
 RESOURCE_MODULE = "ncr"
 IMAGE_RESOURCE = "NcrImage"
 TAG_RESOURCE = "NcrImageTag"
+REGISTRY_RESOURCE = "NcrRegistry"
 
 
 def type_token(resource: str) -> str:
@@ -140,3 +141,4 @@ def type_token(resource: str) -> str:
 
 IMAGE_TYPE_TOKEN = type_token(IMAGE_RESOURCE)
 TAG_TYPE_TOKEN = type_token(TAG_RESOURCE)
+REGISTRY_TYPE_TOKEN = type_token(REGISTRY_RESOURCE)

@@ -1,11 +1,12 @@
-"""Drive NcrImage and NcrImageTag the way the Pulumi engine does, without the Pulumi CLI: for our tests, benchmarks and yours.
+"""Drive NcrImage, NcrImageTag and NcrRegistry the way the Pulumi engine does, without the Pulumi CLI: for our tests,
+benchmarks and yours.
 
 Level 2, the provider protocol: `ProviderServer` starts `python -u -m pulumi.dynamic` exactly as the
 engine does, reads its port, and calls `Configure`, `Read` and `Check` over gRPC with properties
 serialized by the SDK's own `rpc.serialize_properties`.
 
-Level 3, whole programs: `ProviderMocks` is a `pulumi.runtime.Mocks` that forwards every NcrImage
-and NcrImageTag read to such a server, so a program runs in-process with real reads; `use_mocks` installs it (and
+Level 3, whole programs: `ProviderMocks` is a `pulumi.runtime.Mocks` that forwards every NcrImage,
+NcrImageTag and NcrRegistry read to such a server, so a program runs in-process with real reads; `use_mocks` installs it (and
 restores the runtime afterwards) and `run_program` runs a program and returns its stack exports.
 
 Testing your own program against the local emulator:
@@ -48,12 +49,13 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi.runtime.settings import get_root_resource, reset_options
 
-from .provider import NcrImageProvider, NcrImageTagProvider, NcrReadProvider
-from .sites import IMAGE_TYPE_TOKEN, TAG_TYPE_TOKEN
+from .provider import NcrImageProvider, NcrImageTagProvider, NcrReadProvider, NcrRegistryProvider
+from .sites import IMAGE_TYPE_TOKEN, REGISTRY_TYPE_TOKEN, TAG_TYPE_TOKEN
 
 PROVIDER_KEY = "__provider"
 
-READ_TYPES: Mapping[str, type[NcrReadProvider]] = {IMAGE_TYPE_TOKEN: NcrImageProvider, TAG_TYPE_TOKEN: NcrImageTagProvider}
+READ_TYPES: Mapping[str, type[NcrReadProvider]] = {
+    IMAGE_TYPE_TOKEN: NcrImageProvider, TAG_TYPE_TOKEN: NcrImageTagProvider, REGISTRY_TYPE_TOKEN: NcrRegistryProvider}
 """The type token of each read resource, and the provider class behind it."""
 
 
@@ -271,14 +273,14 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
 
 
 class ProviderMocks(pulumi.runtime.Mocks):
-    """Pulumi mocks that send every NcrImage and NcrImageTag read to a real provider server; other resources go to
-    `fallback`."""
+    """Pulumi mocks that send every NcrImage, NcrImageTag and NcrRegistry read to a real provider server; other
+    resources go to `fallback`."""
 
     def __init__(self, server: ProviderServer, fallback: pulumi.runtime.Mocks | None = None):
         self.server = server
         self.fallback = fallback
         self.reads: list[tuple[str, str]] = []
-        """(resource name, id) of every NcrImage and NcrImageTag read forwarded, in order."""
+        """(resource name, id) of every read forwarded, in order."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         if args.typ in READ_TYPES and args.resource_id:

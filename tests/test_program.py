@@ -240,7 +240,7 @@ def test_a_missing_tag_fails_the_program_with_the_providers_sentence(mocks):
 def test_tag_constructor_refuses_bad_calls_before_any_rpc():
     with pytest.raises(TypeError, match="either an NcrImageTagArgs or keyword arguments"):
         NcrImageTag("x", NcrImageTagArgs("prod", "web", "1"), tag="2")
-    with pytest.raises(TypeError, match="needs registry, image_name and tag"):
+    with pytest.raises(TypeError, match="needs registry, image_name and one of tag, digest or most_recent=True"):
         NcrImageTag("x", registry="prod", image_name="web")
     with pytest.raises(InvalidNameError, match=r"^Invalid tag '-1'"):
         NcrImageTag("x", registry="prod", image_name="web", tag="-1")

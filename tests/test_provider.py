@@ -39,6 +39,8 @@ SEED_OUTPUTS = {
     "last_updated_at": "2024-03-31T23:41:28Z",
     "namespace": "ncpdocker",
     "private_id": "",
+    "repository_url": "ncpdocker.kr.ncr.ntruss.com/ncpdocker",
+    "private_repository_url": None,
 }
 
 
@@ -358,7 +360,8 @@ def test_include_tags_adds_every_tag_newest_first_and_the_latest(provider, emula
         "full_description": result.outs["full_description"], "pull_count": 1284, "tag_mutability_enabled": False,
         "last_updated": 1717400000000, "last_updated_at": "2024-06-03T07:33:20Z", "namespace": "prod",
         "private_id": "k7x2p9q4m1", "include_tags": True, "tags": ["1.2.1", "1.2.0", "1.1.0", "1.0.0"],
-        "latest_tag": "1.2.1",
+        "latest_tag": "1.2.1", "repository_url": "prod.kr.ncr.ntruss.com/team/web",
+        "private_repository_url": "k7x2p9q4m1.kr.private-ncr.ntruss.com/team/web",
     }
     assert [r.raw_path for r in emulator.requests] == [
         "/ncr/api/v2/repositories/prod/team%2Fweb",
@@ -398,6 +401,7 @@ def test_include_tags_must_be_true_or_false(provider, emulator):
 
 # -- NcrImageTag ----------------------------------------------------------------------------------
 
+SELECT_ONE = "select the tag in exactly one way: tag, digest, or most_recent=True (optionally with tag_pattern); "
 WEB_1_2_1 = "sha256:16163e362774884fee5518ed9711677cbf3f6f2d728399b1857e63f1f2fe438c"
 
 
@@ -414,12 +418,17 @@ def test_tag_read_returns_digest_platforms_and_the_pinned_reference(tag_provider
     assert {k: v for k, v in outs.items() if k != "platforms"} == {
         "registry": "prod", "image_name": "team/web", "tag": "1.2.1", "region": "KR", "digest": WEB_1_2_1,
         "full_size": 102028836, "last_updated": 1717400000000, "last_updated_at": "2024-06-03T07:33:20Z",
-        "image_ref_by_digest": f"prod.kr.ncr.ntruss.com/team/web@{WEB_1_2_1}",
+        "image_ref": "prod.kr.ncr.ntruss.com/team/web:1.2.1",
+        "image_ref_by_digest": f"prod.kr.ncr.ntruss.com/team/web@{WEB_1_2_1}", "tags": None,
     }
     assert [(p["os"], p["architecture"], p["variant"], type(p["size"])) for p in outs["platforms"]] == [
         ("linux", "amd64", None, int), ("linux", "arm64", "v8", int)]
     assert set(outs["platforms"][0]) == {"architecture", "os", "variant", "digest", "size", "created", "updated",
-                                         "latest_pulled"}
+                                         "latest_pulled", "image_ref_by_digest"}
+    # Each platform carries its own pullable reference, pinned to that platform's manifest.
+    assert [p["image_ref_by_digest"] for p in outs["platforms"]] == [
+        f"prod.kr.ncr.ntruss.com/team/web@{p['digest']}" for p in outs["platforms"]]
+    assert outs["platforms"][0]["digest"] != outs["platforms"][1]["digest"]
     assert [r.raw_path for r in emulator.requests] == ["/ncr/api/v2/repositories/prod/team%2Fweb/tags/1.2.1"]
 
 
@@ -465,8 +474,9 @@ def test_a_tag_without_a_digest_is_refused_not_deployed(tag_provider, emulator):
 
 
 @pytest.mark.parametrize(("tag_id", "message"), [
-    ("prod/team/web", r"^Invalid id 'prod/team/web': expected 'registry/image:tag'$"),
-    ("prod:1.0", r"^Invalid id 'prod:1.0': expected 'registry/image:tag'$"),
+    ("prod:1.0", r"^Invalid id 'prod:1.0': expected 'registry/image:tag', 'registry/image@digest' or "
+                 r"'registry/image'$"),
+    ("prod/team/web@sha256:xyz", r"^Invalid digest 'sha256:xyz'"),
     ("prod/team/web:.bad", r"^Invalid tag '\.bad'"),
     ("prod/../web:1", r"^Invalid image_name '\.\./web'"),
 ])
@@ -478,7 +488,7 @@ def test_malformed_tag_id_is_refused_before_any_request(tag_provider, emulator, 
 
 def test_tag_check_requires_and_validates_the_tag(tag_provider):
     failures = tag_provider.check({}, {"registry": "prod", "image_name": "web"}).failures
-    assert [(f.property, f.reason) for f in failures] == [("tag", "tag is required")]
+    assert [(f.property, f.reason) for f in failures] == [("tag", SELECT_ONE + "got none of them")]
     failures = tag_provider.check({}, {"registry": "prod", "image_name": "web", "tag": "a/b"}).failures
     assert [f.property for f in failures] == ["tag"]
     assert tag_provider.check({}, {"registry": "prod", "image_name": "web", "tag": "1.0", "region": "SGN"}).failures == []

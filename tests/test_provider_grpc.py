@@ -70,6 +70,8 @@ def test_read_answers_with_the_outputs_the_engine_receives(server):
         "pull_count": 1284.0, "tag_mutability_enabled": False,
         "last_updated": 1717400000000.0, "last_updated_at": "2024-06-03T07:33:20Z",
         "namespace": "prod", "private_id": "k7x2p9q4m1",
+        "repository_url": "prod.kr.ncr.ntruss.com/team/web",
+        "private_repository_url": "k7x2p9q4m1.kr.private-ncr.ntruss.com/team/web",
     }
     # Numbers cross gRPC as doubles; NcrImage's Output[int] declarations turn them back into ints.
     assert type(outputs["pull_count"]) is float and type(outputs["tag_mutability_enabled"]) is bool

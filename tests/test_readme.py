@@ -50,3 +50,20 @@ def test_sites_table_matches_the_sites():
         assert f"`{site.host}`" in README
         for region, prefix in site.prefixes.items():
             assert f"`{region}` `{prefix}`" in README
+
+
+def output_tables() -> str:
+    """Every README row that documents an output: `| \\`name\\` ... |`."""
+    return "\n".join(line for line in README.splitlines() if line.startswith("| `"))
+
+
+def test_every_output_of_every_read_resource_has_a_readme_row():
+    import pulumi._types
+
+    from ncr_provider import NcrImage, NcrImageTag, NcrRegistry
+
+    rows = output_tables()
+    for cls in (NcrImage, NcrImageTag, NcrRegistry):
+        for name in pulumi._types.resource_types(cls):
+            if name != "endpoint":  # an input echoed back, documented with the inputs
+                assert f"`{name}`" in rows, f"{cls.__name__}.{name} has no README row"
