@@ -9,6 +9,7 @@ from common import REGISTRY, Row, Sizes, median, ms, parse_sizes, print_rows, pr
 from noop_provider import NoopProvider
 
 from ncr_provider.client import NcrClient
+from ncr_provider.config import Settings
 from ncr_provider.testing import ProviderServer, provider_blob
 
 NAME = "read overhead: provider gRPC vs direct"
@@ -33,7 +34,7 @@ def run(sizes: Sizes) -> list[Row]:
         # Built once: what the engine (a Go process) sends costs this process nothing, so these leave our harness out.
         request = server.read_request(image_id, inputs)
         noop_request = server.read_request(image_id, inputs, provider_blob(NoopProvider()))
-        with NcrClient(access_key=emu.access_key, secret_key=emu.secret_key, endpoint=emu.url) as client:
+        with NcrClient(Settings(endpoint=emu.url, access_key=emu.access_key, secret_key=emu.secret_key)) as client:
             paths = {
                 "direct": lambda: client.get_image(registry, image),
                 "provider": lambda: server.read(image_id, inputs),

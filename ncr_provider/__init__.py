@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "NcrClient": "client",
+    "ClientOptions": "client",
     "RetryPolicy": "client",
     "ImageDetails": "model",
     "TagDetails": "model",

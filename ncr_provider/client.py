@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import email.utils
+import http.client
 import logging
 import os
 import random
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -84,59 +85,92 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+@dataclass(frozen=True)
+class ClientOptions:
+    """How an NcrClient talks to NCR: retries, timeouts, limits and the injectable clock, sleep and randomness.
+
+    One immutable value (as botocore's `Config`); where and as whom it talks is the separate `Settings`.
+    Change one field with `dataclasses.replace(options, deadline=10.0)`.
+    """
+
+    retry: RetryPolicy = RetryPolicy()
+    connect_timeout: float = 5.0
+    """Seconds to open a connection (never past the deadline)."""
+    read_timeout: float = 15.0
+    """Seconds to wait for each part of an answer (never past the deadline)."""
+    deadline: float = 60.0
+    """Seconds one call may take, every attempt, wait for a free connection and backoff included."""
+    max_connections: int = 10
+    """Connections open at once, however many threads share the client."""
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_pages: int = 1000
+    """Pages one listing may read before it is an error (a server that always says "next")."""
+    sleep: Callable[[float], None] = time.sleep
+    rand: Callable[[], float] = random.random
+    clock: Callable[[], int] = now_ms
+    """Milliseconds since the epoch, the signing clock before skew correction."""
+
+
+@dataclass
+class _Call:
+    """The state of one get_raw call across its attempts."""
+
+    path: str
+    what: str
+    not_found: Callable[..., NcrApiError] | None
+    stop_at: float
+    attempt: int = 0
+    skew_corrected: bool = False
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """One attempt's HTTP answer, its body read."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _Next:
+    """What the request loop does after an attempt: return `body`, or raise `error`, or try again after
+    sleeping `delay` seconds (at once, without sleeping, where it is None)."""
+
+    body: bytes | None = None
+    error: NcrError | None = None
+    delay: float | None = None
+
+
+class _TransportFailure(Exception):
+    """An attempt that got no HTTP answer: the error to raise, and whether another attempt may help."""
+
+    def __init__(self, error: NcrError, retryable: bool):
+        super().__init__(error)
+        self.error = error
+        self.retryable = retryable
+
+
 class NcrClient:
     """A thread-safe client for the NCR API's read operations."""
 
-    def __init__(
-        self,
-        settings: Settings | None = None,
-        *,
-        access_key: str | None = None,
-        secret_key: str | None = None,
-        region: str | None = None,
-        site: str | None = None,
-        endpoint: str | None = None,
-        profile: str | None = None,
-        retry: RetryPolicy = RetryPolicy(),
-        connect_timeout: float = 5.0,
-        read_timeout: float = 15.0,
-        deadline: float = 60.0,
-        max_connections: int = 10,
-        max_body_bytes: int = MAX_BODY_BYTES,
-        max_pages: int = 1000,
-        sleep: Callable[[float], None] = time.sleep,
-        rand: Callable[[], float] = random.random,
-        clock: Callable[[], int] = now_ms,
-    ):
-        if settings is None:
-            settings = resolve_settings({
-                "access_key": access_key, "secret_key": secret_key, "region": region,
-                "site": site, "endpoint": endpoint, "profile": profile,
-            })
-        elif any(v is not None for v in (access_key, secret_key, region, site, endpoint, profile)):
-            raise TypeError("pass either settings or keyword settings, not both")
-        self.settings = settings
-        self.retry = retry
-        self.connect_timeout = connect_timeout
-        self.read_timeout = read_timeout
-        self.deadline = deadline
-        self.max_body_bytes = max_body_bytes
-        self.max_pages = max_pages
-        self._sleep = sleep
-        self._rand = rand
-        self._clock = clock
+    def __init__(self, settings: Settings | None = None, options: ClientOptions | None = None):
+        """`settings`: where and as whom (default: resolved from the environment and profile file)."""
+        self.settings = settings if settings is not None else resolve_settings()
+        self.options = options if options is not None else ClientOptions()
         self._offset_ms = 0
         self._offset_lock = threading.Lock()
-        access, secret = settings.credentials()
+        # The deadline bounds the wait for a free connection too: urllib3's blocking pool waits without limit.
+        self._connections = threading.BoundedSemaphore(self.options.max_connections)
+        access, secret = self.settings.credentials()
         self._auth = NcpSignatureAuth(access, secret, clock=self._now_ms)
         self._session = requests.Session()
         # The environment (proxies, CA bundle) is read once here, not on every request: requests'
         # per-request lookup walks os.environ twice and was a quarter of a GET's CPU time.
         self._session.trust_env = False
-        self._session.proxies = environment_proxies(settings.host)
+        self._session.proxies = environment_proxies(self.settings.host)
         self._session.verify = ca_bundle()
-        # pool_block keeps the number of open connections at max_connections, however many threads share us.
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max_connections, pool_block=True, max_retries=0)
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.options.max_connections, max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._session.headers.update({
@@ -166,7 +200,7 @@ class NcrClient:
         return self._offset_ms
 
     def _now_ms(self) -> int:
-        return self._clock() + self._offset_ms
+        return self.options.clock() + self._offset_ms
 
     # -- operations ---------------------------------------------------------------------------
 
@@ -244,7 +278,7 @@ class NcrClient:
             count = data.get("count")
             if not results or not data.get("next") or (isinstance(count, int) and seen >= count):
                 return
-            if page >= self.max_pages:
+            if page >= self.options.max_pages:
                 # A server that always says "next" must not keep us listing forever.
                 raise InvalidResponseError(what=what, reason=f"it still had more after {page} pages of {pagesize}")
             page += 1
@@ -266,48 +300,44 @@ class NcrClient:
         header shows the local clock is more than 5 minutes off.
         """
         url = self.settings.host + path + (f"?{urlencode(params)}" if params else "")
-        started = time.monotonic()
-        stop_at = started + self.deadline
-        attempt = 0
-        skew_corrected = False
+        call = _Call(path, what, not_found, stop_at=time.monotonic() + self.options.deadline)
         while True:
-            attempt += 1
-            remaining = stop_at - time.monotonic()
-            timeout = (max(0.001, min(self.connect_timeout, remaining)), max(0.001, min(self.read_timeout, remaining)))
+            call.attempt += 1
+            try:
+                step = self._after_reply(self._attempt(url, call), call)
+            except _TransportFailure as failure:
+                step = self._after_failure(failure, call)
+            if step.error is not None:
+                raise step.error from None
+            if step.body is not None:
+                return step.body
+            if step.delay is not None:
+                self.options.sleep(step.delay)
+
+    # -- one attempt ----------------------------------------------------------------------------
+
+    def _attempt(self, url: str, call: _Call) -> _Reply:
+        """Send one signed GET and read its whole body, within what is left of the deadline."""
+        options = self.options
+        if not self._connections.acquire(timeout=max(0.0, call.stop_at - time.monotonic())):
+            raise _TransportFailure(self._transport_error(call, "no free connection before the deadline"), False)
+        try:
+            remaining = call.stop_at - time.monotonic()
+            timeout = (max(0.001, min(options.connect_timeout, remaining)), max(0.001, min(options.read_timeout, remaining)))
             try:
                 response = self._send(url, timeout)
                 try:
-                    body = self._read_body(response, what)
+                    body = self._read_body(response, call.what)
                 finally:
                     response.close()
             except requests.RequestException as exc:
-                error, retryable = self._transport_error(exc, what, attempt)
-                log.debug("GET %s failed: %s (attempt %d)", path, error.reason, attempt)
-                if not retryable or not self._backoff(attempt, None, stop_at):
-                    raise error from None
-                continue
-            status = response.status_code
-            log.debug("GET %s -> %d (attempt %d, access key %s)", path, status, attempt,
-                      mask(self._auth.access_key))
-            if 200 <= status < 300:
-                return body
-            if status == 401 and not skew_corrected:
-                skew = self._skew_ms(response)
-                if skew is not None and abs(skew) > SKEW_LIMIT_MS:
-                    with self._offset_lock:
-                        self._offset_ms += skew
-                    log.warning("local clock is off by %s; correcting and retrying", describe_skew(skew))
-                    skew_corrected = True
-                    attempt -= 1  # the correction is not a retry of the budget
-                    continue
-            error = self._api_error(response, body, what, attempt, not_found)
-            if skew_corrected and isinstance(error, AuthenticationError):
-                error = ClockSkewError(**_api_fields(error), skew=describe_skew(self._offset_ms))
-            if status not in self.retry.statuses:
-                raise error
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if not self._backoff(attempt, retry_after, stop_at):
-                raise error
+                reason, retryable = self._transport_reason(exc)
+                raise _TransportFailure(self._transport_error(call, reason), retryable) from None
+        finally:
+            self._connections.release()
+        log.debug("GET %s -> %d (attempt %d, access key %s)", call.path, response.status_code, call.attempt,
+                  mask(self._auth.access_key))
+        return _Reply(response.status_code, response.headers, body)
 
     def _send(self, url: str, timeout: tuple[float, float]) -> requests.Response:
         """One signed attempt. Prepared here and sent with `Session.send`, because `Session.request`
@@ -317,18 +347,8 @@ class NcrClient:
         return self._session.send(prepared, timeout=timeout, stream=True, allow_redirects=False,
                                   verify=self._session.verify, proxies=self._session.proxies)
 
-    def _backoff(self, attempt: int, retry_after: float | None, stop_at: float) -> bool:
-        """Sleep before the next attempt; False when the budget or the deadline says stop."""
-        if attempt >= self.retry.attempts:
-            return False
-        delay = self.retry.delay(attempt, retry_after, self._rand())
-        if time.monotonic() + delay >= stop_at:
-            return False
-        self._sleep(delay)
-        return True
-
     def _read_body(self, response: requests.Response, what: str) -> bytes:
-        limit = self.max_body_bytes
+        limit = self.options.max_body_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise InvalidResponseError(what=what, reason=f"the body is {int(declared)} bytes, over the {limit}-byte cap")
@@ -340,9 +360,48 @@ class NcrClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _skew_ms(self, response: requests.Response) -> int | None:
+    # -- what next ------------------------------------------------------------------------------
+
+    def _after_reply(self, reply: _Reply, call: _Call) -> _Next:
+        """Return a 2xx body; correct the clock once on a skewed 401; retry what the policy retries; else raise."""
+        if 200 <= reply.status < 300:
+            return _Next(body=reply.body)
+        if reply.status == 401 and not call.skew_corrected:
+            skew = self._skew_ms(reply.headers)
+            if skew is not None and abs(skew) > SKEW_LIMIT_MS:
+                with self._offset_lock:
+                    self._offset_ms += skew
+                log.warning("local clock is off by %s; correcting and retrying", describe_skew(skew))
+                call.skew_corrected = True
+                call.attempt -= 1  # the correction is not a retry of the budget
+                return _Next()
+        error = self._api_error(reply, call)
+        if call.skew_corrected and isinstance(error, AuthenticationError):
+            error = ClockSkewError(**_api_fields(error), skew=describe_skew(self._offset_ms))
+        if reply.status not in self.options.retry.statuses:
+            return _Next(error=error)
+        return self._backoff(call, error, parse_retry_after(reply.headers.get("Retry-After")))
+
+    def _after_failure(self, failure: _TransportFailure, call: _Call) -> _Next:
+        """Retry a connection failure or timeout while the budget and the deadline allow."""
+        log.debug("GET %s failed: %s (attempt %d)", call.path, failure.error, call.attempt)
+        if not failure.retryable:
+            return _Next(error=failure.error)
+        return self._backoff(call, failure.error, None)
+
+    def _backoff(self, call: _Call, error: NcrError, retry_after: float | None) -> _Next:
+        """Wait and try again, or raise `error` when the budget or the deadline says stop."""
+        retry = self.options.retry
+        if call.attempt >= retry.attempts:
+            return _Next(error=error)
+        delay = retry.delay(call.attempt, retry_after, self.options.rand())
+        if time.monotonic() + delay >= call.stop_at:
+            return _Next(error=error)
+        return _Next(delay=delay)
+
+    def _skew_ms(self, headers: Mapping[str, str]) -> int | None:
         """Server clock minus our signing clock, from the Date header (None if absent)."""
-        date = response.headers.get("Date")
+        date = headers.get("Date")
         if not date:
             return None
         try:
@@ -353,28 +412,30 @@ class NcrClient:
             return None
         return int(server.timestamp() * 1000) - self._now_ms()
 
-    def _transport_error(self, exc: requests.RequestException, what: str, attempts: int) -> tuple[NcrError, bool]:
-        retryable = isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
-        if isinstance(exc, requests.exceptions.SSLError):
-            reason, retryable = "TLS verification failed (for a private CA, set REQUESTS_CA_BUNDLE)", False
-        elif isinstance(exc, requests.exceptions.ConnectTimeout):
-            reason = f"connecting timed out after {self.connect_timeout:g}s"
-        elif isinstance(exc, requests.exceptions.ReadTimeout) or "Read timed out" in str(exc):
-            reason = f"no answer within the {self.read_timeout:g}s read timeout"
-        elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
-            reason = "the response was cut off before its end"
-        elif isinstance(exc, requests.ConnectionError):
-            reason = _connection_reason(exc)
-        else:
-            reason, retryable = type(exc).__name__, False
-        return TransportError(endpoint=self.settings.host, what=what, attempts=attempts, reason=reason), retryable
+    def _transport_error(self, call: _Call, reason: str) -> TransportError:
+        return TransportError(endpoint=self.settings.host, what=call.what, attempts=call.attempt, reason=reason)
 
-    def _api_error(self, response: requests.Response, body: bytes, what: str, attempts: int,
-                   not_found: Callable[..., NcrApiError] | None) -> NcrApiError:
-        status = response.status_code
-        code, message, request_id = parse_error_body(body, response.headers.get("Content-Type", ""))
-        fields = dict(what=what, status=status, error_code=code, api_message=message,
-                      request_id=request_id, attempts=attempts)
+    def _transport_reason(self, exc: requests.RequestException) -> tuple[str, bool]:
+        """What went wrong, by the exception's type and the types it wraps, and whether a retry may help."""
+        options = self.options
+        if isinstance(exc, requests.exceptions.SSLError):
+            return "TLS verification failed (for a private CA, set REQUESTS_CA_BUNDLE)", False
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return f"connecting timed out after {options.connect_timeout:g}s", True
+        if isinstance(exc, requests.exceptions.ReadTimeout) or _wraps(exc, urllib3.exceptions.ReadTimeoutError):
+            # requests raises a reading timeout of a streamed body as a ConnectionError wrapping urllib3's
+            return f"no answer within the {options.read_timeout:g}s read timeout", True
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            return "the response was cut off before its end", True
+        if isinstance(exc, requests.ConnectionError):
+            return _connection_reason(exc), True
+        return type(exc).__name__, False
+
+    def _api_error(self, reply: _Reply, call: _Call) -> NcrApiError:
+        status, not_found = reply.status, call.not_found
+        code, message, request_id = parse_error_body(reply.body, reply.headers.get("Content-Type", ""))
+        fields = dict(what=call.what, status=status, error_code=code, api_message=message,
+                      request_id=request_id, attempts=call.attempt)
         if status == 401 and code == "210" or status == 403:
             return PermissionDeniedError(**fields, access_key=mask(self._auth.access_key))
         if status == 401:
@@ -427,11 +488,29 @@ def describe_skew(skew_ms: int) -> str:
     return f"{seconds:.0f} s ({direction} NCR's clock)"
 
 
-def _connection_reason(exc: Exception) -> str:
-    text = str(exc)
-    if "RemoteDisconnected" in text or "Connection aborted" in text:
+def _wrapped(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and every exception it wraps: urllib3's `reason`, exceptions in `args`, causes and contexts."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        inner = [getattr(item, "reason", None), item.__cause__, item.__context__, *item.args]
+        stack.extend(x for x in inner if isinstance(x, BaseException))
+
+
+def _wraps(exc: BaseException, kind: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
+    return any(isinstance(item, kind) for item in _wrapped(exc))
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """A connection failure in a few words, from the OS error or the protocol error it wraps."""
+    if _wraps(exc, (http.client.RemoteDisconnected, ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
         return "the server closed the connection without answering"
-    match = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
-    if match:
-        return match.group(1).strip().lower()
+    for item in _wrapped(exc):
+        if isinstance(item, OSError) and item.strerror:
+            return item.strerror.strip().lower()
     return "the connection failed"

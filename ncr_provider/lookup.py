@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .cache import DETAILS, TAG, TAGS, DiskCache
-from .client import NcrClient
+from .client import ClientOptions, NcrClient
 from .config import SITES, Settings
 from .errors import NcrError
 from .model import ImageDetails, TagDetails
@@ -39,14 +39,16 @@ class LookupKey:
 class ImageLookup:
     """Concurrent, deduplicated, cached image (and tag list) lookups shared by the CLI gate and the policy pack."""
 
-    def __init__(self, settings: Settings, concurrency: int = 8, cache: DiskCache | None = None, **client_options: Any):
-        """`cache`: answers kept on disk across runs (None: only for the life of this object)."""
+    def __init__(self, settings: Settings, concurrency: int = 8, cache: DiskCache | None = None,
+                 options: ClientOptions | None = None):
+        """`cache`: answers kept on disk across runs (None: only for the life of this object); `options` for
+        its clients, whose `max_connections` becomes `concurrency`."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.settings = settings
         self.concurrency = concurrency
         self.cache = cache
-        self._client_options = client_options
+        self._client_options = dataclasses.replace(options or ClientOptions(), max_connections=concurrency)
         self._clients: dict[tuple[str, str], NcrClient] = {}
         self._futures: dict[tuple[str, LookupKey, str | None], Future[Any]] = {}
         self._lock = threading.Lock()
@@ -106,7 +108,7 @@ class ImageLookup:
             client = self._clients.get((key.site, key.region))
             if client is None:
                 settings = dataclasses.replace(self.settings, site=key.site, region=key.region)
-                client = NcrClient(settings, max_connections=self.concurrency, **self._client_options)
+                client = NcrClient(settings, self._client_options)
                 self._clients[(key.site, key.region)] = client
             return client
 

@@ -51,6 +51,7 @@ from pulumi_policy.proxy import (
     UnknownValueError,
 )
 
+from .client import ClientOptions
 from .config import resolve_settings
 from .errors import ConfigurationError, NcrError
 from .lookup import ImageLookup, LookupKey, Result
@@ -150,9 +151,9 @@ def _text(value: object) -> str | None:
 class LookupCache:
     """The pack process's image lookups: one `ImageLookup` per (region, endpoint), created once, under a lock."""
 
-    def __init__(self, concurrency: int = DEFAULT_CONCURRENCY, **client_options: Any):
+    def __init__(self, concurrency: int = DEFAULT_CONCURRENCY, options: ClientOptions | None = None):
         self.concurrency = concurrency
-        self._client_options = client_options
+        self._client_options = options
         self._lookups: dict[tuple[str | None, str | None], ImageLookup] = {}
         self._lock = threading.Lock()
 
@@ -166,7 +167,7 @@ class LookupCache:
                 # then the environment, then the profile file; never the policy config.
                 settings = resolve_settings({"region": config.region, "endpoint": config.endpoint},
                                             stack_config=get_config_env())
-                lookup = ImageLookup(settings, self.concurrency, **self._client_options)
+                lookup = ImageLookup(settings, self.concurrency, options=self._client_options)
                 self._lookups[key] = lookup
             return lookup
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ReadResult, ResourceProvider
 from pulumi.runtime.rpc import UNKNOWN
 
-from .client import NcrClient
+from .client import ClientOptions, NcrClient
 from .config import SETTINGS, SETTINGS_BY_NAME, Settings, resolve_settings, validate_endpoint, validate_region
 from .errors import ConfigurationError, NcrError
 from .model import ImageDetails, PlatformImage, RegistryDetails, TagDetails
@@ -57,8 +56,8 @@ class NcrReadProvider(ResourceProvider):
     # The pickled object holds nothing (see __reduce__), so state need not hide it.
     serialize_as_secret_always = False
 
-    client_options: ClassVar[Mapping[str, Any]] = MappingProxyType({"max_connections": PROVIDER_SERVER_WORKERS})
-    """Keyword arguments for every NcrClient this provider builds (a subclass may change them)."""
+    client_options: ClassVar[ClientOptions] = ClientOptions(max_connections=PROVIDER_SERVER_WORKERS)
+    """The options of every NcrClient this provider builds (a subclass may change them)."""
 
     resource: ClassVar[str]
     """The resource class this provider reads for, as error messages name it."""
@@ -106,7 +105,7 @@ class NcrReadProvider(ResourceProvider):
             client = self._clients.get(key)
             if client is None:
                 require_credentials(settings)
-                client = NcrClient(settings, **self.client_options)
+                client = NcrClient(settings, self.client_options)
                 self._clients[key] = client
             return client
 

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from helpers import NCP_ENV_VARS, make_client
 
-from ncr_provider.client import NcrClient, RetryPolicy
-from ncr_provider.config import ENV_VARS
 from ncr_provider.emulator import NcrEmulator
-
-# Short waits so fault tests stay fast; the policy's shape is what they check.
-FAST_RETRY = RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.05, retry_after_max=0.2)
-
-NCP_ENV_VARS = ENV_VARS
 
 
 @pytest.fixture(autouse=True)
@@ -39,12 +33,6 @@ def ncp_env(emulator, monkeypatch):
     monkeypatch.setenv("NCLOUD_SECRET_KEY", emulator.secret_key)
     monkeypatch.setenv("NCR_ENDPOINT", emulator.url)
     return emulator
-
-
-def make_client(emulator, **options) -> NcrClient:
-    """A client signed with the emulator's keys, with fast retries unless told otherwise."""
-    options.setdefault("retry", FAST_RETRY)
-    return NcrClient(access_key=emulator.access_key, secret_key=emulator.secret_key, endpoint=emulator.url, **options)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 from cli_runner import run_cli
-from conftest import FAST_RETRY
+from helpers import FAST_OPTIONS
 
 from ncr_provider.cache import DETAILS, TAG, TAGS, DiskCache, cache_from
 from ncr_provider.config import resolve_settings
@@ -36,7 +36,7 @@ class Clock:
 def run(emulator, cache: DiskCache, *work):
     """One run of a command or pack: a fresh lookup (no memory of earlier runs but the disk cache)."""
     settings = resolve_settings({"endpoint": emulator.url})
-    with ImageLookup(settings, concurrency=2, cache=cache, retry=FAST_RETRY) as lookup:
+    with ImageLookup(settings, concurrency=2, cache=cache, options=FAST_OPTIONS) as lookup:
         return [step(lookup) for step in work]
 
 

@@ -11,6 +11,7 @@ from cli_runner import CLI, image_requests, run_cli
 
 from ncr_provider import __version__
 from ncr_provider.client import NcrClient
+from ncr_provider.config import Settings
 
 
 def test_version_is_printed_without_importing_pulumi():
@@ -141,7 +142,7 @@ def test_emulator_subcommand_serves_signed_requests_until_terminated():
         # when we read the URL from its first line and GET through the signed client
         first = process.stdout.readline()
         url = re.fullmatch(r"NCR emulator listening on (http://127\.0\.0\.1:\d+)\n", first).group(1)
-        with NcrClient(access_key="AKEMULATORTEST000001", secret_key="s3cret-emu", endpoint=url) as client:
+        with NcrClient(Settings(endpoint=url, access_key="AKEMULATORTEST000001", secret_key="s3cret-emu")) as client:
             details = client.get_image("prod", "team/web")
         # then it answered like NCR
         assert details.tag_mutability_enabled is False

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import FAST_RETRY, make_client
+from helpers import FAST_RETRY, make_client
 
 from ncr_provider.client import NcrClient, RetryPolicy
+from ncr_provider.config import Settings
 from ncr_provider.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -19,6 +20,7 @@ from ncr_provider.errors import (
     ServerError,
     TagNotFoundError,
     ThrottledError,
+    TransportError,
 )
 from ncr_provider.signing import now_ms
 
@@ -40,7 +42,7 @@ def test_seed_image_details(client):
 ])
 def test_each_region_and_site_uses_its_prefix(emulator, site, region, prefix):
     emulator.add_image("everywhere", "app", description="seen in every region")
-    with make_client(emulator, site=site, region=region) as client:
+    with make_client(emulator, {"site": site, "region": region}) as client:
         assert client.get_image("everywhere", "app").description == "seen in every region"
     assert [r.raw_path for r in emulator.requests] == [f"{prefix}/repositories/everywhere/app"]
 
@@ -67,7 +69,7 @@ def test_missing_image_names_image_and_region(client):
 
 
 def test_wrong_secret_is_an_authentication_error_not_retried(emulator):
-    with NcrClient(access_key=emulator.access_key, secret_key="not-the-secret", endpoint=emulator.url, retry=FAST_RETRY) as c:
+    with make_client(emulator, {"secret_key": "not-the-secret"}) as c:
         with pytest.raises(AuthenticationError) as caught:
             c.get_image("ncpdocker", "ncpdocker")
     assert caught.value.status == 401 and caught.value.error_code == "200"
@@ -120,7 +122,7 @@ def test_503_then_200_succeeds_with_two_fresh_signatures(emulator):
 
 def test_missing_credentials_are_a_configuration_error_before_any_request(emulator):
     with pytest.raises(ConfigurationError) as caught:
-        NcrClient(endpoint=emulator.url)
+        NcrClient(Settings(endpoint=emulator.url))
     assert "No NCP access key and secret key found" in str(caught.value)
     assert emulator.requests == []
 
@@ -151,6 +153,29 @@ def test_threads_share_a_client_within_its_pool(emulator):
     assert errors == []
     assert len(emulator.requests) == 40
     assert emulator.connections <= 4
+
+
+def test_the_deadline_bounds_the_wait_for_a_free_connection(emulator):
+    # given a one-connection client whose only connection a thread holds: its signing clock blocks mid-attempt
+    holding, release = threading.Event(), threading.Event()
+
+    def clock() -> int:
+        if threading.current_thread().name == "holder":
+            holding.set()
+            release.wait(10)
+        return now_ms()
+
+    with make_client(emulator, max_connections=1, deadline=0.2, clock=clock) as client:
+        holder = threading.Thread(target=client.get_image, args=("ncpdocker", "ncpdocker"), name="holder")
+        holder.start()
+        assert holding.wait(10)
+        # when another call needs a connection, then it gives up at its deadline instead of waiting forever
+        with pytest.raises(TransportError) as caught:
+            client.get_image("ncpdocker", "ncpdocker")
+        release.set()
+        holder.join(10)
+    assert caught.value.reason == "no free connection before the deadline"
+    assert caught.value.attempts == 1
 
 
 def test_registry_and_image_lists_follow_pagination(client, emulator):
@@ -241,7 +266,7 @@ def test_get_tag_refuses_a_bad_tag_before_sending(client, emulator, tag):
 
 
 def test_get_tag_in_another_region_uses_its_prefix(emulator):
-    with make_client(emulator, region="SGN") as client:
+    with make_client(emulator, {"region": "SGN"}) as client:
         assert client.get_tag("sgn-apps", "shop/cart", "3.1.0").name == "3.1.0"
     assert emulator.requests[-1].raw_path == "/ncr/sgn-api/v2/repositories/sgn-apps/shop%2Fcart/tags/3.1.0"
 

@@ -10,9 +10,10 @@ import time
 from email.utils import formatdate
 
 import pytest
-from conftest import make_client
+from helpers import make_client
 
-from ncr_provider.client import RetryPolicy
+from ncr_provider.client import ClientOptions, NcrClient, RetryPolicy
+from ncr_provider.config import Settings
 from ncr_provider.emulator import NcrEmulator
 from ncr_provider.errors import (
     AuthenticationError,
@@ -158,8 +159,7 @@ def test_truncated_body_is_retried(emulator, sleeps):
 def test_nothing_listening_is_a_transport_error(sleeps):
     with NcrEmulator() as emu:
         url, ak, sk = emu.url, emu.access_key, emu.secret_key
-    from ncr_provider.client import NcrClient
-    with NcrClient(access_key=ak, secret_key=sk, endpoint=url, retry=POLICY, sleep=sleeps) as client:
+    with NcrClient(Settings(endpoint=url, access_key=ak, secret_key=sk), ClientOptions(retry=POLICY, sleep=sleeps)) as client:
         with pytest.raises(TransportError) as caught:
             client.get_image(*IMAGE)
     assert "connection refused" in str(caught.value)

@@ -141,7 +141,7 @@ def test_hostile_configuration_is_refused_before_any_request(emulator, explicit,
 
 def test_hostile_endpoint_reaches_neither_client_nor_provider_check(emulator):
     with pytest.raises(ConfigurationError):
-        NcrClient(access_key=emulator.access_key, secret_key=emulator.secret_key, site="moon")
+        NcrClient(resolve_settings({"access_key": emulator.access_key, "secret_key": emulator.secret_key, "site": "moon"}))
     failures = NcrImageProvider().check({}, {"registry": "prod", "image_name": "web", "endpoint": "http://evil.example"}).failures
     assert [f.property for f in failures] == ["endpoint"]
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import FAST_RETRY, NCP_ENV_VARS
 from google.protobuf import empty_pb2, json_format, struct_pb2
+from helpers import FAST_OPTIONS, FAST_RETRY, NCP_ENV_VARS
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -105,7 +105,7 @@ class Reports:
 
 @pytest.fixture
 def lookups():
-    cache = LookupCache(retry=FAST_RETRY)
+    cache = LookupCache(options=FAST_OPTIONS)
     yield cache
     cache.close()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from conftest import NCP_ENV_VARS
+from helpers import NCP_ENV_VARS
 
 from ncr_provider import NcrImage, NcrImageArgs, NcrImageTag, NcrImageTagArgs, NcrImageTagProvider
 from ncr_provider.emulator import NcrEmulator

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import pickle
 import threading
 import traceback
 
 import dill
 import pytest
-from conftest import FAST_RETRY
+from helpers import FAST_RETRY
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import UNKNOWN
@@ -47,7 +48,7 @@ SEED_OUTPUTS = {
 class FastRetryProvider(NcrImageProvider):
     """The provider with short retry waits, so throttling tests stay fast."""
 
-    client_options = {**NcrImageProvider.client_options, "retry": FAST_RETRY}
+    client_options = dataclasses.replace(NcrImageProvider.client_options, retry=FAST_RETRY)
 
 
 def configured(stack_config: dict, cls: type[NcrReadProvider] = FastRetryProvider) -> NcrReadProvider:

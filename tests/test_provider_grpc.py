@@ -8,7 +8,7 @@ import threading
 import grpc
 import pulumi._types
 import pytest
-from conftest import NCP_ENV_VARS
+from helpers import NCP_ENV_VARS
 from pulumi.runtime.rpc import translate_output_properties
 
 from ncr_provider import NcrImage, NcrImageTag

@@ -10,9 +10,8 @@ import sys
 import traceback
 
 import pytest
-from conftest import FAST_RETRY, NCP_ENV_VARS
+from helpers import FAST_OPTIONS, NCP_ENV_VARS, make_client
 
-from ncr_provider.client import NcrClient
 from ncr_provider.emulator import NcrEmulator
 from ncr_provider.errors import NcrError
 from ncr_provider.provider import NcrImageProvider
@@ -82,7 +81,7 @@ def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path, mo
         emulator.enqueue(status=503)  # one retried failure on the success path too
 
         # The client: success, missing image, wrong secret; reprs, errors, tracebacks, pickles.
-        with NcrClient(access_key=ACCESS_KEY, secret_key=SECRET, endpoint=emulator.url, retry=FAST_RETRY) as client:
+        with make_client(emulator) as client:
             captured.add("client repr", repr(client))
             captured.add("settings repr", repr(client.settings))
             captured.add("details", client.get_image("prod", "team/web").to_dict())
@@ -92,7 +91,7 @@ def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path, mo
             with pytest.raises(TypeError) as unpicklable:
                 pickle.dumps(client)
             captured.add_error("client pickle", unpicklable.value)
-        with NcrClient(access_key=ACCESS_KEY, secret_key=WRONG_SECRET, endpoint=emulator.url, retry=FAST_RETRY) as bad:
+        with make_client(emulator, {"secret_key": WRONG_SECRET}) as bad:
             with pytest.raises(NcrError) as auth:
                 bad.get_image("prod", "team/web")
             captured.add_error("client auth failure", auth.value)
@@ -144,7 +143,7 @@ def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path, mo
         for secret in (SECRET, WRONG_SECRET):
             monkeypatch.setenv("NCLOUD_ACCESS_KEY", ACCESS_KEY)
             monkeypatch.setenv("NCLOUD_SECRET_KEY", secret)
-            cache = LookupCache(retry=FAST_RETRY)
+            cache = LookupCache(options=FAST_OPTIONS)
             try:
                 main, _ = mutable_image_tags_policies(lookups=cache)
                 main.validate(resource_args(deployment(MUTABLE), {"endpoint": emulator.url}),
