@@ -166,7 +166,7 @@ def test_profile_file_in_every_form_ncp_tools_write_signs_real_requests(emulator
     (clean_ncp_env / ".ncloud" / "configure").write_bytes(
         text.format(ak=emulator.access_key, sk=emulator.secret_key).encode())
     # when the client resolves its keys from it alone, then the emulator accepts the signature
-    with NcrClient(endpoint=emulator.url) as client:
+    with NcrClient(resolve_settings({"endpoint": emulator.url})) as client:
         assert client.get_image("prod", "team/web").name == "team/web"
     assert [r.status for r in emulator.requests] == [200]
 
