@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi.dynamic
 
+from .errors import ConfigurationError
 from .names import (
     split_image_id,
     split_selection_id,
@@ -308,7 +309,7 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
             args, opts = None, args
         args = _tag_args(args, registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern)
         tag_id = pulumi.Output.all(args.registry, args.image_name, args.tag, args.digest, args.most_recent,
-                                   args.tag_pattern).apply(lambda values: _tag_id(*values))
+                                   args.tag_pattern).apply(lambda values: _tag_id(*values, resource_name=resource_name))
         props = dict.fromkeys(TAG_OUTPUT_NAMES) | {
             "registry": args.registry, "image_name": args.image_name, "tag": args.tag, "region": args.region,
             "endpoint": args.endpoint, "digest": args.digest, "most_recent": args.most_recent,
@@ -364,8 +365,14 @@ def _tag_args(args: NcrImageTagArgs | None, registry, image_name, tag, region, e
 
 
 def _tag_id(registry: str, image_name: str, tag: str | None, digest: str | None, most_recent: bool | None,
-            tag_pattern: str | None) -> str:
+            tag_pattern: str | None, resource_name: str = "") -> str:
     """The id of a tag read: `registry/image:tag`, `registry/image@digest`, or `registry/image` (the most recent)."""
+    if tag is None and digest is None and not most_recent:
+        # Most often `tag=image.latest_tag` of an image without tags: say so, rather than "Invalid tag 'None'".
+        raise ConfigurationError(reason=(
+            f"NcrImageTag {resource_name!r} has no tag to read in {registry}/{image_name}: its tag input resolved to "
+            "None. An NcrImage's latest_tag is None when the image has no tags (or include_tags is not set); "
+            "push a tag, name one, or use most_recent=True"))
     selection = tag_selection(tag, digest, most_recent, tag_pattern, what="NcrImageTag tag selection")
     image_id = _image_id(registry, image_name)
     if selection.tag is not None:

@@ -467,3 +467,27 @@ def test_terminal_control_sequences_in_api_error_messages_are_stripped(ncp_env, 
     assert result.returncode == 3
     assert_terminal_safe(result.stderr)
     assert len(result.stderr.splitlines()) == 1
+
+
+# -- a tag that resolves to nothing ------------------------------------------------------------------
+
+def test_ncr_image_tag_from_the_latest_tag_of_an_image_without_tags_says_so(emulator):
+    from ncr_provider import NcrImage, NcrImageTag
+    from ncr_provider.testing import ProviderMocks, ProviderServer, run_program, use_mocks
+
+    emulator.add_image("prod", "empty/repo")
+
+    def program():
+        image = NcrImage("empty", registry="prod", image_name="empty/repo", include_tags=True)
+        NcrImageTag("newest", registry="prod", image_name="empty/repo", tag=image.latest_tag)
+
+    with ProviderServer() as server:
+        server.configure({"ncloud:accessKey": emulator.access_key, "ncloud:secretKey": emulator.secret_key,
+                          "ncr:endpoint": emulator.url})
+        with use_mocks(ProviderMocks(server)), pytest.raises(ConfigurationError) as caught:
+            run_program(program)
+    assert str(caught.value) == (
+        "NcrImageTag 'newest' has no tag to read in prod/empty/repo: its tag input resolved to None. An NcrImage's "
+        "latest_tag is None when the image has no tags (or include_tags is not set); push a tag, name one, or use "
+        "most_recent=True")
+    assert "'None'" not in str(caught.value)
