@@ -43,6 +43,12 @@ class InvalidNameError(NcrError):
         super().__init__(field=field, value=value, reason=reason, shown=shorten(value))
 
 
+class UnmappedReferenceError(NcrError):
+    """A reference names an NCR registry host, but no registry we can look up: never skipped, always reported."""
+
+    fmt = "Cannot check {reference}: {reason}"
+
+
 class InvalidResponseError(NcrError):
     """The API answered with something that is not the documented shape."""
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from .cache import DETAILS, TAG, TAGS, DiskCache
 from .client import ClientOptions, NcrClient
-from .config import SITES, Settings
-from .errors import NcrError
+from .config import SITES, Settings, validate_region, validate_site
+from .errors import NcrError, UnmappedReferenceError
 from .model import ImageDetails, TagDetails
 from .names import ImageRef
 
@@ -51,14 +51,73 @@ class ImageLookup:
         self._client_options = dataclasses.replace(options or ClientOptions(), max_connections=concurrency)
         self._clients: dict[tuple[str, str], NcrClient] = {}
         self._futures: dict[tuple[str, LookupKey, str | None], Future[Any]] = {}
+        self._private_ids: dict[tuple[str, str], Future[dict[str, str]]] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ncr-lookup")
 
     def key_for(self, ref: ImageRef) -> LookupKey:
-        """Where a reference is looked up: its own site and region, else the configured ones."""
+        """Where a reference is looked up: its own site and region, else the configured ones.
+
+        A private endpoint reference is mapped to its registry through the registry list, read once
+        per site and region for the life of this lookup. Raises ConfigurationError for a site or
+        region NCR does not have, UnmappedReferenceError for a reference that cannot be placed, and
+        the registry list's own NcrError when that list cannot be read: never a silent skip.
+        """
+        site, region = self.place(ref)
+        if ref.private_id is None:
+            return LookupKey(site, region, ref.registry or "", ref.image_name)
+        registry, region = self._private_registry(ref, site, region)
+        return LookupKey(site, region, registry, ref.image_name)
+
+    def place(self, ref: ImageRef) -> tuple[str, str]:
+        """The site and region a reference is looked up in, without any request (a private id is not mapped)."""
         site = ref.site or self.settings.site
+        if site not in SITES:
+            # A site NCP documents no API host for (the financial cloud) is reached only through an
+            # explicit endpoint, which then answers with the configured site's paths.
+            if not self.settings.endpoint:
+                raise UnmappedReferenceError(
+                    reference=ref.key, reason=f"NCR on site {site!r} has no documented API host; give its API "
+                                              "endpoint (--endpoint, NCR_ENDPOINT or the policy's endpoint) to check it")
+            return self.settings.site, self.settings.region
+        site = validate_site(site)
         region = ref.region or (self.settings.region if site == self.settings.site else next(iter(SITES[site].prefixes)))
-        return LookupKey(site, region, ref.registry, ref.image_name)
+        return site, validate_region(region, site)
+
+    def _private_registry(self, ref: ImageRef, site: str, region: str) -> tuple[str, str]:
+        """The registry whose private_id the reference names, and its region; a host without a region
+        code (gov) is looked for in every region of its site, the configured one first."""
+        regions = [region] if ref.region else [region, *(r for r in SITES[site].prefixes if r != region)]
+        for candidate in regions:
+            registry = self.private_ids(site, candidate).get(ref.private_id or "")
+            if registry is not None:
+                return registry, candidate
+        where = f"region {regions[0]}" if len(regions) == 1 else f"regions {', '.join(regions)}"
+        raise UnmappedReferenceError(
+            reference=ref.key, reason=f"no registry in the registry list of site {site}, {where} has private "
+                                      f"endpoint id {ref.private_id!r}")
+
+    def private_ids(self, site: str, region: str) -> dict[str, str]:
+        """`private_id` (lowercased) -> registry name for one region, from its registry list, read once."""
+        with self._lock:
+            future = self._private_ids.get((site, region))
+            reader = future is None
+            if reader:
+                future = self._private_ids[(site, region)] = Future()
+        if reader:
+            # Read in the caller's thread: a pool worker waiting on another pool task could deadlock.
+            future.set_result(self._read_private_ids(site, region))
+        result = future.result()
+        if isinstance(result, NcrError):
+            raise result
+        return result
+
+    def _read_private_ids(self, site: str, region: str) -> dict[str, str] | NcrError:
+        try:
+            registries = self._client(site, region).list_registry_details()
+            return {entry.private_id.lower(): entry.name for entry in registries if entry.private_id and entry.name}
+        except NcrError as exc:
+            return exc
 
     def submit(self, ref: ImageRef) -> tuple[LookupKey, Future[Result]]:
         """Start (or join) the lookup of one image's details."""
@@ -104,12 +163,15 @@ class ImageLookup:
 
     def client_for(self, key: LookupKey) -> NcrClient:
         """The one pooled client of the key's site and region, built on first use."""
+        return self._client(key.site, key.region)
+
+    def _client(self, site: str, region: str) -> NcrClient:
         with self._lock:
-            client = self._clients.get((key.site, key.region))
+            client = self._clients.get((site, region))
             if client is None:
-                settings = dataclasses.replace(self.settings, site=key.site, region=key.region)
+                settings = dataclasses.replace(self.settings, site=site, region=region)
                 client = NcrClient(settings, self._client_options)
-                self._clients[(key.site, key.region)] = client
+                self._clients[(site, region)] = client
             return client
 
     def _fetch(self, what: str, key: LookupKey, tag: str | None) -> Result | TagsResult | TagResult:

@@ -244,26 +244,6 @@ class TagDetails:
         return out
 
 
-@dataclass(frozen=True)
-class RegistryEntry:
-    """One registry of `GET /repositories`: what maps a private endpoint id to a registry name."""
-
-    name: str | None
-    private_id: str | None
-    end_point: str | None = None
-    private_end_point: str | None = None
-
-    @classmethod
-    def from_wire(cls, data: Any, what: str = "the registry list") -> RegistryEntry:
-        data = _object(data, what, "each registry")
-        return cls(
-            name=_name(data, "name", what),
-            private_id=_name(data, "private_id", what),
-            end_point=_name(data, "end_point", what),
-            private_end_point=_name(data, "private_end_point", what),
-        )
-
-
 def newest_first(tags: Iterable[TagDetails]) -> list[TagDetails]:
     """Tags by `last_updated`, newest first, then by name; tags without a time last (NCR documents no order)."""
     return sorted(tags, key=lambda t: (t.last_updated is None, -(t.last_updated or 0), t.name or ""))
@@ -317,12 +297,12 @@ class RegistryDetails:
     def from_wire(cls, data: Any, what: str = "registry") -> RegistryDetails:
         data = _object(data, what, "a registry")
         return cls(
-            name=_text(data, "name"),
+            name=_name(data, "name", what),
             bucket=_text(data, "bucket"),
             created=_number(data, "created", what),
             public_endpoint=_text(data, "end_point"),
             private_endpoint=_text(data, "private_end_point"),
-            private_id=_text(data, "private_id"),
+            private_id=_name(data, "private_id", what),  # maps private endpoint references: strict
             public_registry_enabled=_switch(data, "public_reg_status", what),
             scan_on_push_enabled=_switch(data, "scan_on_push_enabled", what),
             status=_text(data, "status"),

@@ -107,17 +107,20 @@ def validate_digest(value: object, field: str = "digest") -> str:
 class ImageRef:
     """An NCR image named by a reference: registry, image, and where it lives."""
 
-    registry: str
+    registry: str | None
+    """None for a private endpoint reference until the registry list maps its `private_id`."""
     image_name: str
     region: str | None = None
     site: str | None = None
     tag: str | None = None
     digest: str | None = None
+    private_id: str | None = None
+    """The id of a private endpoint host (`<private-id>.kr.private-ncr.ntruss.com`), lowercased."""
 
     @property
     def key(self) -> str:
-        """`registry/image`, the id NcrImage uses."""
-        return f"{self.registry}/{self.image_name}"
+        """`registry/image`, the id NcrImage uses (`<private id>/image` before a private id is mapped)."""
+        return f"{self.registry or f'<private {self.private_id}>'}/{self.image_name}"
 
 
 class NotNcrReference(InvalidNameError):

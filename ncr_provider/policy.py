@@ -251,17 +251,30 @@ Judge = Callable[[FoundReference, LookupKey, Result | Exception, PolicyConfig], 
 
 def _look_up_and_judge(references: list[FoundReference], config: PolicyConfig, lookups: LookupCache,
                        judge: Judge) -> list[Finding]:
-    """Look up every reference not exempted by allowedImages, concurrently, and judge each with `judge`."""
-    candidates = [found for found in references if not config.allows(found.ref.key)]
+    """Look up every reference not exempted by allowedImages, concurrently, and judge each with `judge`.
+
+    A private endpoint reference names its registry only once the registry list maps its id, so it
+    is exempted (or not) after that; one that cannot be mapped is reported as not checked.
+    """
+    candidates = [found for found in references if found.ref.private_id is not None or not config.allows(found.ref.key)]
     if not candidates:
         return []
     try:
         lookup = lookups.get(config)
     except ConfigurationError as exc:
         return [_unchecked(found.ref.key, None, found, exc, config) for found in candidates]
-    # Submit every lookup before waiting on any, so they run concurrently; a duplicate joins the first.
-    pending = [(found, *lookup.submit(found.ref)) for found in candidates]
     findings: list[Finding] = []
+    # Submit every lookup before waiting on any, so they run concurrently; a duplicate joins the first.
+    pending = []
+    for found in candidates:
+        try:
+            key = lookup.key_for(found.ref)
+        except NcrError as exc:
+            findings.append(_unchecked(found.text, found.ref.region, found, exc, config))
+            continue
+        if found.ref.private_id is not None and config.allows(key.image):
+            continue
+        pending.append((found, *lookup.submit(found.ref)))
     for found, key, future in pending:
         findings.extend(judge(found, key, _result(future), config))
     return findings

@@ -144,7 +144,7 @@ def test_duplicates_are_looked_up_once(ncp_env):
                            "prod/hello/world", "prod/hello/world")
     assert code == 0
     assert [(i["image"], len(i["references"])) for i in doc["images"]] == [("prod/team/web", 5), ("prod/hello/world", 2)]
-    assert doc["summary"] == {"images": 2, "references": 7, "passed": 2, "violations": 0, "errors": 0, "exit_code": 0}
+    assert doc["summary"] == {"images": 2, "references": 7, "passed": 2, "violations": 0, "errors": 0, "not_inspected": 0, "exit_code": 0}
     assert sorted(image_requests(ncp_env)) == ["/ncr/api/v2/repositories/prod/hello%2Fworld",
                                                "/ncr/api/v2/repositories/prod/team%2Fweb"]
 
@@ -172,9 +172,10 @@ def test_a_bad_line_in_a_file_exits_2_naming_the_line(ncp_env, tmp_path):
 
 def test_from_stack_checks_ncr_images_and_every_ncr_reference_in_resources(ncp_env):
     # given a stack export with an NcrImage, a Kubernetes Deployment (one mutable, one immutable image),
-    # a Docker container, a secret and a provider blob that hold NCR-looking text
+    # a Docker container, a plaintext and a ciphertext secret, and a provider blob that hold NCR-looking text
     code, doc = check_json("--from-stack", str(STACK_EXPORT), "--require-immutable")
-    # then every NCR image is checked once, the secret and the __provider text are not
+    # then every NCR image is checked once, the plaintext secret read as the policy pack reads it,
+    # the ciphertext named as not inspected, and the __provider text ignored
     assert code == 1
     verdicts = {i["image"]: (i["region"], i["verdict"]) for i in doc["images"]}
     assert verdicts == {
@@ -187,23 +188,48 @@ def test_from_stack_checks_ncr_images_and_every_ncr_reference_in_resources(ncp_e
     assert origins["prod/hello/world"] == [f"{STACK_EXPORT}: hello-image (pulumi-python:dynamic/ncr:NcrImage) NcrImage"]
     assert f"{STACK_EXPORT}: storefront (kubernetes:apps/v1:Deployment) inputs.spec.template.spec.containers[0].image" \
         in origins["prod/team/web"]
+    assert any(origin.endswith("outputs.dbPassword") for origin in origins["prod/team/api"])
+    assert doc["not_inspected"] == [{
+        "origin": f"{STACK_EXPORT}: cart (docker:index/container:Container) inputs.registryAuth",
+        "reason": "secret value not inspected (ciphertext: export with --show-secrets to check it)"}]
+    assert doc["summary"]["not_inspected"] == 1
     assert len(image_requests(ncp_env)) == 4
 
 
-def test_an_ncr_image_in_a_stack_with_an_unknown_region_exits_2_before_anything_is_sent(ncp_env, tmp_path):
-    # given a stack export whose NcrImage carries a region no NCR site has
-    stack = {"version": 3, "deployment": {"resources": [{
-        "urn": "urn:pulumi:dev::p::pulumi-python:dynamic/ncr:NcrImage::web", "type": "pulumi-python:dynamic/ncr:NcrImage",
-        "id": "prod/team/web", "inputs": {"registry": "prod", "image_name": "team/web", "region": "mars"}, "outputs": {},
-    }]}}
+def test_from_stack_table_names_each_ciphertext_secret_as_not_inspected(ncp_env):
+    result = run_cli("check", "--from-stack", str(STACK_EXPORT))
+    assert f"NOT INSPECTED {STACK_EXPORT}: cart (docker:index/container:Container) inputs.registryAuth: secret value " \
+           "not inspected (ciphertext: export with --show-secrets to check it)" in result.stdout.splitlines()
+    assert result.stdout.splitlines()[-1].endswith("could not be checked. 1 secret value not inspected.")
+
+
+def write_stack(tmp_path, *resources: dict) -> str:
+    """A `pulumi stack export` document holding these resources."""
     path = tmp_path / "stack.json"
-    path.write_text(json.dumps(stack))
+    path.write_text(json.dumps({"version": 3, "deployment": {"resources": list(resources)}}))
+    return str(path)
+
+
+def stack_resource(name: str, type_: str, inputs: dict, **extra: object) -> dict:
+    return {"urn": f"urn:pulumi:dev::p::{type_}::{name}", "type": type_, "inputs": inputs, "outputs": {}, **extra}
+
+
+def test_an_ncr_image_in_a_stack_with_an_unknown_region_is_reported_and_the_rest_still_checked(ncp_env, tmp_path):
+    # given a stack export whose NcrImage carries a region no NCR site has, beside a good reference
+    path = write_stack(
+        tmp_path,
+        stack_resource("web", "pulumi-python:dynamic/ncr:NcrImage",
+                       {"registry": "prod", "image_name": "team/web", "region": "mars"}, id="prod/team/web"),
+        stack_resource("api", "kubernetes:apps/v1:Deployment", {"image": "prod.kr.ncr.ntruss.com/hello/world:1.1"}))
     # when the gate checks it
-    result = run_cli("check", "--from-stack", str(path))
-    # then it names the image and the valid regions, and sends nothing
-    assert result.returncode == 2
-    assert "prod/team/web: Unknown region 'MARS' for site public: valid regions are KR, SGN, JPN" in result.stderr
-    assert ncp_env.requests == []
+    code, doc = check_json("--from-stack", path)
+    # then that image could not be checked (naming the valid regions), the other one was
+    assert code == 3
+    bad, good = sorted(doc["images"], key=lambda i: i["verdict"])
+    assert (bad["verdict"], bad["reason"]) == ("error", "could not be checked (configuration)")
+    assert "Unknown region 'MARS' for site public: valid regions are KR, SGN, JPN" in bad["error"]["message"]
+    assert (good["image"], good["verdict"]) == ("prod/hello/world", "pass")
+    assert len(image_requests(ncp_env)) == 1
 
 
 # -- output formats -------------------------------------------------------------------------------
@@ -223,7 +249,7 @@ def test_json_document_holds_every_image_with_details_or_error_and_a_summary(ncp
     assert (api["verdict"], api["reason"], api["references"][0]["tag"]) == (
         "violation", "tags are mutable: a pushed tag can be overwritten", "latest")
     assert gone["details"] is None and gone["error"]["type"] == "ImageNotFoundError" and gone["verdict"] == "violation"
-    assert doc["summary"] == {"images": 3, "references": 3, "passed": 1, "violations": 2, "errors": 0, "exit_code": 1}
+    assert doc["summary"] == {"images": 3, "references": 3, "passed": 1, "violations": 2, "errors": 0, "not_inspected": 0, "exit_code": 1}
 
 
 def test_github_output_annotates_violations_on_their_file_lines(ncp_env, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ncr_provider.errors import InvalidResponseError
-from ncr_provider.model import ImageDetails, RegistryEntry, TagDetails, iso_from_ms, newest_first, parse_json_object
+from ncr_provider.model import ImageDetails, RegistryDetails, TagDetails, iso_from_ms, newest_first, parse_json_object
 
 SEED = (b'{"can_edit": true, "description": "ncp docker", "full_description": "Naver Cloud Platform Docker",'
         b' "is_automated": null, "is_private": null, "last_updated": 1711928488000, "name": "ncpdocker",'
@@ -80,12 +80,12 @@ def test_fields_documented_as_not_used_never_fail_a_lookup():
 
 
 def test_registry_entries_map_private_ids_and_refuse_wrong_types():
-    entry = RegistryEntry.from_wire({"name": "prod", "private_id": "k7x2p9q4m1", "bucket": "b", "status": "RUNNING"})
+    entry = RegistryDetails.from_wire({"name": "prod", "private_id": "k7x2p9q4m1", "bucket": "b", "status": "RUNNING"})
     assert (entry.name, entry.private_id) == ("prod", "k7x2p9q4m1")
     with pytest.raises(InvalidResponseError, match="private_id must be a string, got number 7"):
-        RegistryEntry.from_wire({"name": "prod", "private_id": 7})
-    with pytest.raises(InvalidResponseError, match="each registry must be a JSON object"):
-        RegistryEntry.from_wire("prod")
+        RegistryDetails.from_wire({"name": "prod", "private_id": 7})
+    with pytest.raises(InvalidResponseError, match="name must be a string, got boolean True"):
+        RegistryDetails.from_wire({"name": True, "private_id": "x"})
 
 
 def test_iso_from_ms_edges():

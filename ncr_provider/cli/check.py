@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import NcrError
 from .common import (
     EXIT_OK,
     EXIT_UNANSWERED,
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     """Parse every source, then look each distinct image up once, judge, report; returns the exit code."""
     from .common import require_credentials, resolve
 
-    targets = gather_targets(args)
+    targets, not_inspected = gather_targets(args)
     settings = resolve(args)
     cache = open_cache(args)
 
@@ -88,15 +89,19 @@ def run(args: argparse.Namespace) -> int:
     from ..signing import now_ms
     from .output import render_check
     from .progress import Progress
-    from .verdict import Summary, judge, judge_tag_age
+    from .verdict import Summary, judge, judge_tag_age, judge_unplaced
 
     with ImageLookup(settings, concurrency=args.concurrency, cache=cache) as lookup:
-        keys = [lookup.key_for(t.ref) for t in targets]
-        check_places(targets, keys)
-        if targets:
+        placeable, unplaced = check_places(lookup, targets)
+        if placeable:
             require_credentials(settings)
         by_key: dict = {}
-        for target, key in zip(targets, keys, strict=True):
+        for target in placeable:
+            try:
+                key = lookup.key_for(target.ref)  # maps a private endpoint id through the registry list
+            except NcrError as exc:
+                unplaced.append((target, exc))
+                continue
             by_key.setdefault(key, []).append(target)
         # Tag lists go into the same pool before any wait, so they run alongside the image lookups.
         tag_lists = {}
@@ -105,13 +110,14 @@ def run(args: argparse.Namespace) -> int:
         with Progress(len(by_key) + len(tag_lists), sys.stderr) as progress:
             for future in tag_lists.values():
                 future.add_done_callback(progress.done)
-            results = lookup.lookup_many((t.ref for t in targets), on_done=progress.done)
+            results = lookup.lookup_many((named[0].ref for named in by_key.values()), on_done=progress.done)
             tags = {key: future.result() for key, future in tag_lists.items()}
     outcomes = [judge(key, by_key[key], result, args.require_immutable) for key, result in results.items()]
     if args.max_tag_age is not None:
         now = now_ms()
         outcomes = [judge_tag_age(o, tags[o.key], args.max_tag_age, now) for o in outcomes]
-    summary = Summary.of(outcomes)
+    outcomes += judge_unplaced(unplaced)
+    summary = Summary.of(outcomes, not_inspected)
     print(render_check(args.output, outcomes, summary, args.require_immutable, args.max_tag_age), file=sys.stdout)
     return summary.exit_code
 
@@ -129,7 +135,11 @@ def open_cache(args: argparse.Namespace):
 
 
 def gather_targets(args: argparse.Namespace):
-    """Every Target from REFs, files and stacks; all rejected names reported at once, before anything is sent."""
+    """Every Target from REFs, files and stacks, and where a stack holds secrets it could not read.
+
+    A rejected name in a REF or a file line is bad usage, all reported at once before anything is
+    sent; a reference a stack holds is the deployment's, so a bad one is reported as its own outcome.
+    """
     from .stack_export import from_stack_file
     from .targets import Problems, from_arguments, from_file
 
@@ -143,25 +153,40 @@ def gather_targets(args: argparse.Namespace):
     for path in args.from_file:
         found, _ = from_file(path, sys.stdin, problems)
         targets += found
+    not_inspected: list[str] = []
     for path in args.from_stack:
-        found, bad = from_stack_file(path)
-        targets += found
-        problems.extend(bad)
+        scan = from_stack_file(path)
+        targets += scan.targets
+        not_inspected += scan.not_inspected
     if problems:
         raise UsageError(*problems.messages())
-    return targets
+    return targets, not_inspected
 
 
-def check_places(targets, keys) -> None:
-    """Every image's site and region must exist (an NcrImage in a stack may carry any text)."""
-    from ..config import validate_region, validate_site
-    from ..errors import ConfigurationError
+def check_places(lookup, targets):
+    """Split targets into those that can be looked up and (target, error) pairs that cannot.
 
-    problems = []
-    for target, key in zip(targets, keys, strict=True):
+    A site or region NCR does not have is bad usage when typed (a REF, a file line) and an
+    unplaceable reference when a stack holds it (an NcrImage may carry any text). Nothing is sent.
+    """
+    from ..errors import ConfigurationError, UnmappedReferenceError
+
+    placeable, unplaced, problems = [], [], []
+    for target in targets:
+        if target.error is not None or target.ref is None:
+            unplaced.append((target, target.error))
+            continue
         try:
-            validate_region(key.region, validate_site(key.site))
+            lookup.place(target.ref)
+        except UnmappedReferenceError as exc:
+            unplaced.append((target, exc))
         except ConfigurationError as exc:
-            problems.append(f"{target.origin}: {target.text}: {exc}")
+            if target.in_stack:
+                unplaced.append((target, exc))
+            else:
+                problems.append(f"{target.origin}: {target.text}: {exc}")
+        else:
+            placeable.append(target)
     if problems:
         raise UsageError(*problems)
+    return placeable, unplaced

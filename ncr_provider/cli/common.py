@@ -136,10 +136,12 @@ def look_up_one(args: argparse.Namespace, fetch: Callable[[ImageLookup, ImageRef
         check_ref(ref)
     settings = resolve(args)
     with ImageLookup(settings, concurrency=1) as lookup:
-        key = lookup.key_for(ref)
-        check_places([Target(args.image, ref, "argument")], [key])
+        unplaced = check_places(lookup, [Target(args.image, ref, "argument")])[1]
+        if unplaced:
+            raise Unanswered(str(unplaced[0][1]))
         require_credentials(settings)
         try:
+            key = lookup.key_for(ref)  # maps a private endpoint id through the registry list
             result = fetch(lookup, ref, key)
         except NcrError as exc:
             raise Unanswered(exc) from None

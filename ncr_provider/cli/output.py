@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..terminal import strip_control
-from .verdict import ERROR, PASS, VIOLATION, Outcome, Summary
+from .verdict import ERROR, PASS, VIOLATION, Outcome, Summary, Unplaced
 
 if TYPE_CHECKING:
     from ..lookup import LookupKey
@@ -20,9 +20,11 @@ RESULT_LABEL = {PASS: "PASS", VIOLATION: "FAIL", ERROR: "ERROR"}
 
 # -- shared cells ---------------------------------------------------------------------------------
 
-def region_label(key: LookupKey) -> str:
-    """`KR` on the public site, `gov/KRS` on another site."""
-    return key.region if key.site == "public" else f"{key.site}/{key.region}"
+def region_label(key: LookupKey | Unplaced) -> str:
+    """`KR` on the public site, `gov/KRS` on another site; `-` for what could not be placed."""
+    if key.region is None:
+        return key.site or "-"
+    return key.region if key.site in ("public", None) else f"{key.site}/{key.region}"
 
 
 def tags_cell(details: ImageDetails | None) -> str:
@@ -111,8 +113,9 @@ def render_check(fmt: str, outcomes: list[Outcome], summary: Summary, require_im
 
 def check_table(outcomes: list[Outcome], summary: Summary) -> str:
     """A row per image, then the full sentence and the referencing places for each failure, then the totals."""
+    hidden = _not_inspected_lines(summary)
     if not outcomes:
-        return "No NCR images to check.\n" + summary.sentence()
+        return "\n".join(["No NCR images to check.", *hidden, summary.sentence()])
     rows = []
     for o in outcomes:
         d = o.details
@@ -125,8 +128,17 @@ def check_table(outcomes: list[Outcome], summary: Summary) -> str:
         for o in failed:
             parts.append(f"{RESULT_LABEL[o.verdict]} {cell(o.message)}")
             parts.append(f"      named by: {cell('; '.join(t.origin if t.origin != 'argument' else t.text for t in o.targets))}")
+    if hidden:
+        parts += ["", *hidden]
     parts += ["", summary.sentence()]
     return "\n".join(parts)
+
+
+NOT_INSPECTED = "secret value not inspected (ciphertext: export with --show-secrets to check it)"
+
+
+def _not_inspected_lines(summary: Summary) -> list[str]:
+    return [f"NOT INSPECTED {cell(where)}: {NOT_INSPECTED}" for where in summary.not_inspected]
 
 
 def check_document(outcomes: list[Outcome], summary: Summary, require_immutable: bool,
@@ -137,6 +149,7 @@ def check_document(outcomes: list[Outcome], summary: Summary, require_immutable:
         "require_immutable": require_immutable,
         "max_tag_age_days": max_tag_age_days,
         "images": [outcome_dict(o, with_tags=max_tag_age_days is not None) for o in outcomes],
+        "not_inspected": [{"origin": where, "reason": NOT_INSPECTED} for where in summary.not_inspected],
         "summary": summary.to_dict(),
     }
 
@@ -154,7 +167,8 @@ def outcome_dict(o: Outcome, with_tags: bool = False) -> dict[str, Any]:
         "region": o.key.region,
         "verdict": o.verdict,
         "reason": o.reason,
-        "references": [{"ref": t.text, "origin": t.origin, "tag": t.ref.tag, "digest": t.ref.digest} for t in o.targets],
+        "references": [{"ref": t.text, "origin": t.origin, "tag": t.ref and t.ref.tag, "digest": t.ref and t.ref.digest}
+                       for t in o.targets],
         "details": o.details.to_dict() if o.details is not None else None,
         "error": None if error is None else {
             "type": type(error).__name__,
@@ -204,6 +218,8 @@ def check_github(outcomes: list[Outcome], summary: Summary) -> str:
             lines.append(f"ok {o.key.image} ({region_label(o.key)}): {cell(o.reason)}")
         else:
             lines.append(f"ok {o.key.image} ({region_label(o.key)}): {cell(o.reason)}")
+    for where in summary.not_inspected:
+        lines.append(annotation("warning", "NCR reference not inspected", f"{where}: {NOT_INSPECTED}."))
     lines.append(f"ncr-image check: {summary.sentence()}")
     return "\n".join(lines)
 

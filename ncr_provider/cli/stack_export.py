@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidNameError
@@ -12,12 +13,21 @@ from .common import UsageError
 from .targets import Target, describe_os_error
 
 NCR_IMAGE_TYPE = IMAGE_TYPE_TOKEN
-# How the engine marks a secret in an export: the value is ciphertext, nothing to look up.
+# How the engine marks a secret in an export: `ciphertext`, or with --show-secrets `plaintext` (the value as JSON).
 SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
 SKIPPED_PROPERTIES = frozenset({"__provider"})
 
 
-def from_stack_file(path: str) -> tuple[list[Target], list[str]]:
+@dataclass
+class StackScan:
+    """What a stack export holds for the gate: its references, and the secret values it could not read."""
+
+    targets: list[Target] = field(default_factory=list)
+    not_inspected: list[str] = field(default_factory=list)
+    """Where a ciphertext secret sits (`stack.json: cart (docker:...) inputs.registryAuth`): not inspected."""
+
+
+def from_stack_file(path: str) -> StackScan:
     """Targets from `--from-stack FILE`; an unreadable, non-export or absurdly nested file is a usage error."""
     too_deep = UsageError(f"--from-stack {path} is nested too deeply to be a stack export "
                           "(JSON deeper than Python's recursion limit); give the output of `pulumi stack export`")
@@ -45,31 +55,31 @@ def _resources(document: Any) -> list[Any] | None:
     return resources if isinstance(resources, list) else None
 
 
-def from_resources(resources: list[Any], source: str) -> tuple[list[Target], list[str]]:
-    """Targets from the resources of a stack export, and one sentence per unusable reference."""
-    targets: list[Target] = []
-    problems: list[str] = []
+def from_resources(resources: list[Any], source: str) -> StackScan:
+    """The references of a stack export's resources, as the policy pack sees them: secrets with a
+    plaintext (`--show-secrets`) are read, ciphertext ones named as not inspected. A reference that
+    cannot be read or placed becomes a target carrying its error, so one bad token is reported for
+    its resource while every other reference is still checked."""
+    scan = StackScan()
     for resource in resources:
         if not isinstance(resource, dict):
             continue
         urn = str(resource.get("urn", ""))
         rtype = str(resource.get("type", ""))
         label = f"{source}: {urn.rsplit('::', 1)[-1] or '?'} ({rtype or 'unknown type'})"
-        properties = {part: _without_secrets(_visible(resource.get(part))) for part in ("inputs", "outputs")}
+        hidden: list[str] = []
+        properties = {part: _reveal(_visible(resource.get(part)), part, hidden) for part in ("inputs", "outputs")}
+        scan.not_inspected += [f"{label} {where}" for where in hidden]
         if rtype == NCR_IMAGE_TYPE:
-            try:
-                targets.append(_ncr_image_target(resource, properties, label))
-            except InvalidNameError as exc:
-                problems.append(f"{label}: {exc}")
+            scan.targets.append(_ncr_image_target(resource, properties, label))
         seen: set[str] = set()  # a Deployment names its image in inputs and outputs: one source is enough
         for found in find_references(properties):
-            where = f"{label} {found.path}"
-            if found.error is not None:
-                problems.append(f"{where}: {found.error}")
-            elif found.text not in seen:
-                seen.add(found.text)
-                targets.append(Target(found.text, found.ref, where))
-    return targets, problems
+            if found.text in seen:
+                continue
+            seen.add(found.text)
+            scan.targets.append(Target(found.text, found.ref, f"{label} {found.path}", error=found.error,
+                                      in_stack=True))
+    return scan
 
 
 def _ncr_image_target(resource: dict, properties: dict[str, dict], label: str) -> Target:
@@ -82,17 +92,22 @@ def _ncr_image_target(resource: dict, properties: dict[str, dict], label: str) -
         return None
 
     registry, image_name = prop("registry"), prop("image_name")
-    if isinstance(registry, str) and isinstance(image_name, str):
-        registry, image_name = validate_registry(registry), validate_image_name(image_name)
-    elif resource.get("id"):
-        registry, image_name = split_image_id(resource["id"], "id")
-    else:
-        raise InvalidNameError("NcrImage", "", "it has neither registry and image_name properties nor an id")
+    text = f"{registry}/{image_name}" if registry or image_name else str(resource.get("id") or "NcrImage")
+    origin = f"{label} NcrImage"
+    try:
+        if isinstance(registry, str) and isinstance(image_name, str):
+            registry, image_name = validate_registry(registry), validate_image_name(image_name)
+        elif resource.get("id"):
+            registry, image_name = split_image_id(resource["id"], "id")
+        else:
+            raise InvalidNameError("NcrImage", "", "it has neither registry and image_name properties nor an id")
+    except InvalidNameError as exc:
+        return Target(text, None, origin, error=exc, in_stack=True)
     region, site = prop("region"), prop("site")
     ref = ImageRef(registry, image_name,
                    region=region.strip().upper() if isinstance(region, str) else None,
                    site=site.strip().lower() if isinstance(site, str) else None)
-    return Target(ref.key, ref, f"{label} NcrImage")
+    return Target(ref.key, ref, origin, in_stack=True)
 
 
 def _visible(value: Any) -> dict:
@@ -102,12 +117,20 @@ def _visible(value: Any) -> dict:
     return {k: v for k, v in value.items() if k not in SKIPPED_PROPERTIES}
 
 
-def _without_secrets(value: Any) -> Any:
-    """The structure with every secret envelope replaced by None."""
+def _reveal(value: Any, where: str, hidden: list[str]) -> Any:
+    """The structure with every secret envelope replaced by its plaintext value, as a policy sees it;
+    a ciphertext envelope (an export without --show-secrets) becomes None and its path joins `hidden`."""
     if isinstance(value, dict):
         if SECRET_SIGNATURE in value:
+            plaintext = value.get("plaintext")
+            if isinstance(plaintext, str):
+                try:
+                    return _reveal(json.loads(plaintext), where, hidden)
+                except ValueError:
+                    pass
+            hidden.append(where)
             return None
-        return {k: _without_secrets(v) for k, v in value.items()}
+        return {k: _reveal(v, f"{where}.{k}", hidden) for k, v in value.items()}
     if isinstance(value, list):
-        return [_without_secrets(v) for v in value]
+        return [_reveal(v, f"{where}[{i}]", hidden) for i, v in enumerate(value)]
     return value

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from ..errors import InvalidNameError
+from ..errors import InvalidNameError, NcrError
 from ..names import ImageRef, parse_reference
 from .common import UsageError
 
@@ -16,11 +16,16 @@ class Target:
     """One image reference as written, what it names, and where it was written."""
 
     text: str
-    ref: ImageRef
+    ref: ImageRef | None
+    """None when the text could not be read as a reference (then `error` says why)."""
     origin: str
     """Human text: `argument`, `images.txt:3`, `stack.json: web (kubernetes:apps/v1:Deployment) inputs.spec...`."""
     file: str | None = None
     line: int | None = None
+    error: NcrError | None = None
+    """Why a reference found in a stack cannot be looked up: it is reported, never skipped."""
+    in_stack: bool = False
+    """Found in a stack export (the deployment's text) rather than typed in a REF or a file."""
 
 
 def from_arguments(texts: Iterable[str]) -> tuple[list[Target], list[str]]:

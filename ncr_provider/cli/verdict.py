@@ -19,11 +19,26 @@ PASS, VIOLATION, ERROR = "pass", "violation", "error"
 DAY_MS = 24 * 60 * 60 * 1000
 
 
+@dataclass(frozen=True)
+class Unplaced:
+    """What an outcome is filed under when its reference names no image we could look up."""
+
+    text: str
+    site: str | None = None
+    region: str | None = None
+    registry: str | None = None
+    image_name: str | None = None
+
+    @property
+    def image(self) -> str:
+        return self.text
+
+
 @dataclass
 class Outcome:
     """One distinct image: every reference that named it, NCR's answer and the verdict."""
 
-    key: LookupKey
+    key: LookupKey | Unplaced
     targets: list[Target]
     result: ImageDetails | NcrError
     verdict: str
@@ -51,6 +66,24 @@ class Outcome:
         if self.error is not None:
             return " ".join(str(self.error).split())
         return f"{self.key.image} ({self.key.region}): {self.reason}"
+
+
+def judge_unplaced(unplaced: Sequence[tuple[Target, NcrError]]) -> list[Outcome]:
+    """A reference that looks like NCR but cannot be read or placed could not be checked: an error, never a pass.
+
+    References with the same text and the same reason share one outcome.
+    """
+    grouped: dict[tuple[str, str], Outcome] = {}
+    for target, error in unplaced:
+        ref = target.ref
+        key = Unplaced(target.text, ref and ref.site, ref and ref.region, ref and ref.registry, ref and ref.image_name)
+        outcome = grouped.get((target.text, str(error)))
+        if outcome is None:
+            grouped[(target.text, str(error))] = Outcome(key, [target], error, ERROR,
+                                                         f"could not be checked ({short_error(error)})")
+        else:
+            outcome.targets.append(target)
+    return list(grouped.values())
 
 
 def judge(key: LookupKey, targets: list[Target], result: ImageDetails | NcrError, require_immutable: bool) -> Outcome:
@@ -105,7 +138,8 @@ def short_error(error: NcrError) -> str:
         return f"HTTP {error.status}"
     name = type(error).__name__
     return {"TransportError": "network", "InvalidResponseError": "invalid response",
-            "ConfigurationError": "configuration"}.get(name, name)
+            "ConfigurationError": "configuration", "InvalidNameError": "malformed reference",
+            "UnmappedReferenceError": "unmapped reference"}.get(name, name)
 
 
 @dataclass
@@ -117,15 +151,18 @@ class Summary:
     violations: int = 0
     errors: int = 0
     references: int = 0
+    not_inspected: tuple[str, ...] = ()
+    """Where a stack export held ciphertext secrets: values the gate could not read."""
 
     @classmethod
-    def of(cls, outcomes: list[Outcome]) -> Summary:
+    def of(cls, outcomes: list[Outcome], not_inspected: Sequence[str] = ()) -> Summary:
         return cls(
             images=len(outcomes),
             passed=sum(o.verdict == PASS for o in outcomes),
             violations=sum(o.verdict == VIOLATION for o in outcomes),
             errors=sum(o.verdict == ERROR for o in outcomes),
             references=sum(len(o.targets) for o in outcomes),
+            not_inspected=tuple(not_inspected),
         )
 
     @property
@@ -140,9 +177,12 @@ class Summary:
     def sentence(self) -> str:
         """`3 images checked: 1 passed, 1 violation, 1 could not be checked.`"""
         plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"
+        hidden = (f" {plural(len(self.not_inspected), 'secret value')} not inspected."
+                  if self.not_inspected else "")
         return (f"{plural(self.images, 'image')} checked: {self.passed} passed, {plural(self.violations, 'violation')}, "
-                f"{self.errors} could not be checked.")
+                f"{self.errors} could not be checked.{hidden}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"images": self.images, "references": self.references, "passed": self.passed,
-                "violations": self.violations, "errors": self.errors, "exit_code": self.exit_code}
+                "violations": self.violations, "errors": self.errors, "not_inspected": len(self.not_inspected),
+                "exit_code": self.exit_code}
