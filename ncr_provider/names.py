@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import InvalidNameError
-from .sites import DEFAULT_SITE, DOCKER_HOSTS, DockerHost, describe_docker_hosts, docker_host_form
+from .sites import DEFAULT_SITE, DOCKER_HOSTS, NCR_HOST_PATTERN, DockerHost, describe_docker_hosts, docker_host_form
 
 REGISTRY_MAX = 63
 IMAGE_NAME_MAX = 255
@@ -23,10 +23,12 @@ TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 
 # The Docker host forms references are read from: host suffix (`kr.ncr.ntruss.com`) -> its row.
-# Private endpoint forms are not read as references yet.
-_DOCKER_FORMS: dict[str, DockerHost] = {form.suffix: form for form in DOCKER_HOSTS if not form.private}
+# DNS names are case-insensitive: hosts are matched lowercased.
+_DOCKER_FORMS: dict[str, DockerHost] = {form.suffix: form for form in DOCKER_HOSTS}
 _SUFFIX_ALTERNATIVES = "|".join(re.escape(suffix) for suffix in _DOCKER_FORMS)
-_HOST_RE = re.compile(rf"(?P<registry>[^.]+)\.(?P<suffix>{_SUFFIX_ALTERNATIVES})")
+_HOST_RE = re.compile(rf"(?P<name>[^.]+)\.(?P<suffix>{_SUFFIX_ALTERNATIVES})")
+_NCR_LOOKALIKE_RE = re.compile(NCR_HOST_PATTERN)
+_PORT_RE = re.compile(r"[0-9]{1,5}")
 
 
 def _why_unsafe(value: str) -> str | None:
@@ -127,6 +129,10 @@ class NotNcrReference(InvalidNameError):
     """A Docker reference to a registry host that is not NCR."""
 
 
+class UnknownNcrHost(InvalidNameError):
+    """A host that looks like NCR's (`*.ncr.*ntruss.com`) but is none of its known forms: reported, never skipped."""
+
+
 def split_image_id(value: object, field: str = "id") -> tuple[str, str]:
     """Split `registry/image` (the image may contain `/`) and validate both parts."""
     if not isinstance(value, str) or "/" not in value:
@@ -161,10 +167,13 @@ def split_selection_id(value: object, field: str = "id") -> tuple[str, str, str 
 
 
 def parse_reference(value: object, field: str = "reference") -> ImageRef:
-    """Parse `registry/image[:tag|@digest]` or a Docker reference to an NCR host.
+    """Parse `registry/image[:tag][@digest]` or a Docker reference to an NCR host, with or without a port.
 
-    Accepted hosts: `<registry>.<kr|sg|jp>.ncr.ntruss.com` (region from the host) and
-    `<registry>.ncr.gov-ntruss.com` (site gov). Any other host raises NotNcrReference.
+    Hosts are the rows of `sites.DOCKER_HOSTS`, in any case: `<registry>.<kr|sg|jp>.ncr.ntruss.com`
+    (region from the host), `<registry>.ncr.gov-ntruss.com` (site gov), `<registry>.ncr.fin-ntruss.com`
+    (site fin), and each one's private endpoint `<private-id>.<...>.private-ncr.<...>`, whose registry
+    the registry list names later. A host that looks like NCR's but is none of these raises
+    UnknownNcrHost; any other host raises NotNcrReference.
     """
     if not isinstance(value, str):
         raise InvalidNameError(field, str(value), f"expected text, got {type(value).__name__}")
@@ -176,14 +185,14 @@ def parse_reference(value: object, field: str = "reference") -> ImageRef:
         rest, digest = rest.split("@", 1)
         validate_digest(digest, f"{field} digest")
     first, _, remainder = rest.partition("/")
-    region = site = None
+    region = site = private_id = None
     if "." in first or ":" in first or first == "localhost":
-        host = first.split(":", 1)[0].lower()
-        match = _HOST_RE.fullmatch(host)
-        if not match:
-            raise NotNcrReference(field, value, f"{host} is not an NCR registry host ({describe_docker_hosts()})")
-        form = _DOCKER_FORMS[match["suffix"]]
-        registry, region, site = match["registry"], form.region, form.site
+        form, name = _docker_host(first, value, field)
+        region, site = form.region, form.site
+        if form.private:
+            registry, private_id = None, validate_registry(name, "private endpoint id")
+        else:
+            registry = name
         image_part = remainder
     else:
         registry, image_part = first, remainder
@@ -194,8 +203,24 @@ def parse_reference(value: object, field: str = "reference") -> ImageRef:
         validate_tag(tag, f"{field} tag")
     if not image_part:
         raise InvalidNameError(field, value, "expected 'registry/image' or '<registry>.<region>.ncr.ntruss.com/<image>'")
-    return ImageRef(validate_registry(registry, "registry"), validate_image_name(image_part, "image_name"),
-                    region=region, site=site, tag=tag, digest=digest)
+    return ImageRef(None if registry is None else validate_registry(registry, "registry"),
+                    validate_image_name(image_part, "image_name"),
+                    region=region, site=site, tag=tag, digest=digest, private_id=private_id)
+
+
+def _docker_host(text: str, value: str, field: str) -> tuple[DockerHost, str]:
+    """The host form of `host[:port]` and the name before it (registry or private id)."""
+    host, colon, port = text.lower().partition(":")
+    match = _HOST_RE.fullmatch(host)
+    if match is None:
+        if _NCR_LOOKALIKE_RE.fullmatch(host):
+            raise UnknownNcrHost(field, value, f"{host} looks like an NCR registry host but is none of its forms "
+                                               f"({describe_docker_hosts()}, or their private endpoints "
+                                               f"{describe_docker_hosts(private=True)})")
+        raise NotNcrReference(field, value, f"{host} is not an NCR registry host ({describe_docker_hosts()})")
+    if colon and not (_PORT_RE.fullmatch(port) and 0 < int(port) < 65536):
+        raise InvalidNameError(field, value, f"the port of {host} must be a number from 1 to 65535")
+    return _DOCKER_FORMS[match["suffix"]], match["name"]
 
 
 def docker_host(registry: str, region: str, site: str = DEFAULT_SITE) -> str:
@@ -237,12 +262,15 @@ def tag_reference(registry: str, image_name: str, tag: str, region: str, site: s
     return f"{repository_url(registry, image_name, region, site)}:{validate_tag(tag)}"
 
 
-# An NCR Docker reference inside any text: the host, then the whole token up to whitespace, a quote,
-# a bracket or a comma. The whole token is parsed, so a hostile tail (`?`, `%2e`, `\x00`) makes
-# the reference malformed instead of silently shortening it to a different image.
+# An NCR Docker reference inside any text: a whole host name that looks like NCR's (any case), an
+# optional port, then the whole token up to whitespace, a quote, a bracket or a comma. The host
+# starts after no host character, so `x_prod.kr.ncr.ntruss.com` is that host (malformed), never
+# `prod`'s. The whole token is parsed, so a hostile tail (`?`, `%2e`, `\x00`) or an unknown form
+# makes the reference malformed instead of silently shortening or skipping it.
 _EMBEDDED_RE = re.compile(
-    rf"(?<![A-Za-z0-9.-])[A-Za-z0-9-]+\.(?:{_SUFFIX_ALTERNATIVES})(?::\d+)?"
-    r"/[^\s\"'<>(){}\[\],]*"
+    rf"(?<![A-Za-z0-9_.-]){NCR_HOST_PATTERN}(?::[^/\s\"'<>(){{}}\[\],]*)?"
+    r"/[^\s\"'<>(){}\[\],]*",
+    re.IGNORECASE,
 )
 
 

@@ -56,7 +56,7 @@ from .config import resolve_settings
 from .errors import ConfigurationError, NcrError
 from .lookup import ImageLookup, LookupKey, Result
 from .model import ImageDetails
-from .names import FoundReference, docker_host, find_references
+from .names import FoundReference, UnknownNcrHost, docker_host, find_references
 from .sites import DEFAULT_SITE, IMAGE_TYPE_TOKEN, SITES, describe_docker_hosts
 
 MUTABLE_TAGS_POLICY = "ncr-disallow-mutable-image-tags"
@@ -232,7 +232,10 @@ def _get(container: Any, key: Any) -> Any:
 def check_references(props: Any, config: PolicyConfig, lookups: LookupCache) -> list[Finding]:
     """Everything to report about the NCR image references in one resource's input properties."""
     references = find_references(known_values(props))
-    findings = [_malformed(found) for found in references if found.ref is None]
+    # A host that looks like NCR's but is none of its forms cannot be judged, so it follows failOpen;
+    # a name that breaks the rules is a broken reference and always blocks.
+    findings = [_unchecked(found.text, None, found, found.error, config) if isinstance(found.error, UnknownNcrHost)
+                else _malformed(found) for found in references if found.ref is None]
     findings += _look_up_and_judge([found for found in references if found.ref is not None], config, lookups, _judge)
     return _unique(findings)
 
@@ -270,7 +273,7 @@ def _look_up_and_judge(references: list[FoundReference], config: PolicyConfig, l
         try:
             key = lookup.key_for(found.ref)
         except NcrError as exc:
-            findings.append(_unchecked(found.text, found.ref.region, found, exc, config))
+            findings.append(_unchecked(found.text, None, found, exc, config))
             continue
         if found.ref.private_id is not None and config.allows(key.image):
             continue

@@ -72,7 +72,16 @@ DOCKER_HOSTS: tuple[DockerHost, ...] = (
     DockerHost("public", "SGN", "sg", "private-ncr.ntruss.com", private=True),
     DockerHost("public", "JPN", "jp", "private-ncr.ntruss.com", private=True),
     DockerHost("gov", None, None, "private-ncr.gov-ntruss.com", private=True),
+    # The financial cloud's hosts follow NCP's naming (shared/ncr-api.md); it has no API row, so
+    # its references are checked only through an explicit endpoint, and reported otherwise.
+    DockerHost("fin", None, None, "ncr.fin-ntruss.com"),
+    DockerHost("fin", None, None, "private-ncr.fin-ntruss.com", private=True),
 )
+
+# What any NCR Docker host looks like, beyond the forms above: `...ncr.<anything>ntruss.com` or
+# `...private-ncr.<anything>ntruss.com`. A host like this that is none of the forms is reported as
+# an NCR reference we cannot place, never skipped as another registry's.
+NCR_HOST_PATTERN = r"(?:[a-z0-9_-]+\.)+(?:private-)?ncr\.(?:[a-z0-9_-]+\.)*[a-z0-9_-]*ntruss\.com"
 
 
 def docker_host_form(site: str, region: str, private: bool = False) -> DockerHost:

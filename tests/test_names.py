@@ -8,6 +8,7 @@ from ncr_provider.errors import InvalidNameError
 from ncr_provider.names import (
     ImageRef,
     NotNcrReference,
+    UnknownNcrHost,
     digest_reference,
     docker_host,
     find_references,
@@ -88,8 +89,8 @@ def test_parse_reference_forms(text, expected):
     assert parse_reference(text) == expected
 
 
-@pytest.mark.parametrize("text", ["docker.io/library/nginx:1", "ghcr.io/a/b", "prod.us.ncr.ntruss.com/web",
-                                  "x.private-ncr.ntruss.com/web", "localhost:5000/web"])
+@pytest.mark.parametrize("text", ["docker.io/library/nginx:1", "ghcr.io/a/b", "ncr.ntruss.com.evil.example/web",
+                                  "localhost:5000/web"])
 def test_other_registry_hosts_are_refused_by_name(text):
     with pytest.raises(NotNcrReference) as caught:
         parse_reference(text)
@@ -183,3 +184,60 @@ def test_digests_docker_cannot_pull_by_are_refused_in_references(digest):
         parse_reference(f"prod/team/web@{digest}")
     assert caught.value.field == "reference digest"
     assert "sha256:<64 lowercase hex digits> or sha512:<128 lowercase hex digits>" in str(caught.value)
+
+
+# -- every NCR reference form ---------------------------------------------------------------------
+
+DIGEST_64 = "sha256:" + "0a" * 32
+
+
+@pytest.mark.parametrize("text,expected", [
+    # public, any case, with port, tag and/or digest
+    ("prod.kr.ncr.ntruss.com/team/web", ("prod", None, "public", "KR", None, None)),
+    ("PROD.KR.NCR.NTRUSS.COM/team/web:Latest", ("prod", None, "public", "KR", "Latest", None)),
+    ("prod.Sg.Ncr.Ntruss.com:443/team/web@" + DIGEST_64, ("prod", None, "public", "SGN", None, DIGEST_64)),
+    ("prod.jp.ncr.ntruss.com:5000/team/web:1.0@" + DIGEST_64, ("prod", None, "public", "JPN", "1.0", DIGEST_64)),
+    # private endpoints: the id is kept (lowercased) for the registry list to map
+    ("k7x2p9q4m1.kr.private-ncr.ntruss.com/team/web:latest", (None, "k7x2p9q4m1", "public", "KR", "latest", None)),
+    ("K7X2P9Q4M1.SG.PRIVATE-NCR.NTRUSS.COM:443/team/web", (None, "k7x2p9q4m1", "public", "SGN", None, None)),
+    # gov and its private form, financial and its private form: the host names no region
+    ("portal.ncr.gov-ntruss.com/portal/web:1", ("portal", None, "gov", None, "1", None)),
+    ("PORTAL.NCR.GOV-NTRUSS.COM/portal/web", ("portal", None, "gov", None, None, None)),
+    ("g0v1d.private-ncr.gov-ntruss.com/portal/web@" + DIGEST_64, (None, "g0v1d", "gov", None, None, DIGEST_64)),
+    ("bank.ncr.fin-ntruss.com:443/core/ledger:2", ("bank", None, "fin", None, "2", None)),
+    ("f1n.private-ncr.fin-ntruss.com/core/ledger", (None, "f1n", "fin", None, None, None)),
+])
+def test_every_ncr_host_form_parses_in_any_case_with_port_tag_and_digest(text, expected):
+    ref = parse_reference(text)
+    assert (ref.registry, ref.private_id, ref.site, ref.region, ref.tag, ref.digest) == expected
+    assert ref.image_name in text
+
+
+@pytest.mark.parametrize("text", ["prod.us.ncr.ntruss.com/web", "x.private-ncr.ntruss.com/web",
+                                  "a.b.ncr.gov-ntruss.com/web", "prod.kr.ncr.fin2-ntruss.com/web",
+                                  "PROD.XX.NCR.NTRUSS.COM/web"])
+def test_hosts_that_look_like_ncr_but_are_none_of_its_forms_are_not_mistaken_for_other_registries(text):
+    with pytest.raises(UnknownNcrHost) as caught:
+        parse_reference(text)
+    assert "looks like an NCR registry host but is none of its forms" in str(caught.value)
+    assert not isinstance(caught.value, NotNcrReference)
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "http", "", "44a"])
+def test_a_port_that_is_not_a_port_is_refused(port):
+    with pytest.raises(InvalidNameError, match="must be a number from 1 to 65535"):
+        parse_reference(f"prod.kr.ncr.ntruss.com:{port}/team/web")
+
+
+def test_the_scanner_matches_whole_host_names_only():
+    # given free text with a host that merely ends in an NCR host, and real ones in other cases
+    text = ("x_prod.kr.ncr.ntruss.com/team/web, PROD.KR.NCR.NTRUSS.COM:443/team/web:1 "
+            "k7x2p9q4m1.kr.private-ncr.ntruss.com/team/api bad.zz.ncr.ntruss.com/team/web")
+    found = find_references({"args": text})
+    # then the underscore host is its own (malformed) host, never prod's; each other host is read whole
+    assert [(f.text, f.ref and f.ref.key, type(f.error).__name__ if f.error else None) for f in found] == [
+        ("x_prod.kr.ncr.ntruss.com/team/web", None, "InvalidNameError"),
+        ("PROD.KR.NCR.NTRUSS.COM:443/team/web:1", "prod/team/web", None),
+        ("k7x2p9q4m1.kr.private-ncr.ntruss.com/team/api", "<private k7x2p9q4m1>/team/api", None),
+        ("bad.zz.ncr.ntruss.com/team/web", None, "UnknownNcrHost"),
+    ]

@@ -36,6 +36,8 @@ def test_every_public_docker_host_form_parses_back_to_its_site_and_region(form):
 
 
 def test_host_descriptions_come_from_the_rows():
-    assert describe_docker_hosts() == "<registry>.<kr|sg|jp>.ncr.ntruss.com or <registry>.ncr.gov-ntruss.com"
+    assert describe_docker_hosts() == ("<registry>.<kr|sg|jp>.ncr.ntruss.com or <registry>.ncr.gov-ntruss.com "
+                                       "or <registry>.ncr.fin-ntruss.com")
     assert describe_docker_hosts(private=True) == (
-        "<private-id>.<kr|sg|jp>.private-ncr.ntruss.com or <private-id>.private-ncr.gov-ntruss.com")
+        "<private-id>.<kr|sg|jp>.private-ncr.ntruss.com or <private-id>.private-ncr.gov-ntruss.com "
+        "or <private-id>.private-ncr.fin-ntruss.com")

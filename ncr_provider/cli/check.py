@@ -21,11 +21,15 @@ from .common import (
 DESCRIPTION = """\
 Check that NCR images exist (and, with --require-immutable, that their repositories refuse
 to overwrite a pushed tag). Each REF is `registry/image` (the image may contain '/') or a Docker
-reference to an NCR endpoint: `<registry>.<kr|sg|jp>.ncr.ntruss.com/<image>[:tag|@digest]`
-(region from the host) or `<registry>.ncr.gov-ntruss.com/<image>` (site gov). Tags and digests
-are accepted and ignored: NCR decides tag mutability per image. With --max-tag-age, each image's
-whole tag list is read too, and an image whose newest tag is older (or that has no tags) fails.
-Every name is checked before anything is sent; each distinct image is looked up once."""
+reference to an NCR host in any case, with an optional port: `<registry>.<kr|sg|jp>.ncr.ntruss.com`
+(region from the host), `<registry>.ncr.gov-ntruss.com` (site gov), `<registry>.ncr.fin-ntruss.com`
+(only with --endpoint), or their private endpoints `<private-id>.<kr|sg|jp>.private-ncr.ntruss.com`,
+`<private-id>.private-ncr.gov-ntruss.com` (mapped to a registry through the registry list, read
+once), then `/<image>[:tag][@digest]`. Tags and digests are accepted and ignored: NCR decides tag
+mutability per image. With --max-tag-age, each image's whole tag list is read too, and an image
+whose newest tag is older (or that has no tags) fails. Every typed name is checked before anything
+is sent; each distinct image is looked up once. A reference in a stack that cannot be read or
+placed is reported as not checked, and the rest of the stack is still checked."""
 
 EPILOG = f"""\
 exit codes:
@@ -35,14 +39,17 @@ exit codes:
   {EXIT_USAGE}  bad usage: a rejected name, a reference to a non-NCR registry host, an unreadable
      --from-file/--from-stack, a bad option value; nothing was sent
   {EXIT_UNANSWERED}  no violation, but at least one image could not be checked: credentials missing or
-     rejected, network, throttling after retries, or NCR not reporting what a check needs
-     (tag mutability with --require-immutable, tag times with --max-tag-age)
+     rejected, network, throttling after retries, NCR not reporting what a check needs
+     (tag mutability with --require-immutable, tag times with --max-tag-age) or answering with
+     a field of the wrong type, or a reference that could not be placed (an unknown private
+     endpoint id, a financial-cloud host without --endpoint, a malformed reference in a stack)
 
 output formats:
   table   (default) a row per image, the reason for each failure, the totals
   json    one document: images[] with ref, image, site, region, verdict, reason, references,
-          details or error (and newest_tag with --max-tag-age); and summary {{images, references,
-          passed, violations, errors, exit_code}}
+          details or error (and newest_tag with --max-tag-age); not_inspected[] (ciphertext
+          secrets of --from-stack); and summary {{images, references, passed, violations, errors,
+          not_inspected, exit_code}}
   github  GitHub Actions ::error / ::warning annotations (on the line of --from-file), a summary line
 
 A progress line goes to stderr when stderr is a terminal and the run takes over a second.

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ImageNotFoundError, NcrApiError, NcrError
+from ..errors import ImageNotFoundError, InvalidNameError, NcrApiError, NcrError
+from ..names import UnknownNcrHost
 from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_VIOLATION
 
 if TYPE_CHECKING:
@@ -136,10 +137,13 @@ def short_error(error: NcrError) -> str:
     """A cell-sized name for an error: `HTTP 401`, `network`, `invalid response`."""
     if isinstance(error, NcrApiError):
         return f"HTTP {error.status}"
+    if isinstance(error, UnknownNcrHost):
+        return "unknown NCR host"
+    if isinstance(error, InvalidNameError):
+        return "malformed reference"
     name = type(error).__name__
     return {"TransportError": "network", "InvalidResponseError": "invalid response",
-            "ConfigurationError": "configuration", "InvalidNameError": "malformed reference",
-            "UnmappedReferenceError": "unmapped reference"}.get(name, name)
+            "ConfigurationError": "configuration", "UnmappedReferenceError": "unmapped reference"}.get(name, name)
 
 
 @dataclass
