@@ -115,7 +115,13 @@ class ImageLookup:
     def _read_private_ids(self, site: str, region: str) -> dict[str, str] | NcrError:
         try:
             registries = self._client(site, region).list_registry_details()
-            return {entry.private_id.lower(): entry.name for entry in registries if entry.private_id and entry.name}
+            ids: dict[str, str] = {}
+            for entry in registries:
+                # The id, and the first label of the private endpoint host where only that is given.
+                for private_id in (entry.private_id, (entry.private_endpoint or "").partition(".")[0]):
+                    if private_id and entry.name:
+                        ids.setdefault(private_id.lower(), entry.name)
+            return ids
         except NcrError as exc:
             return exc
 

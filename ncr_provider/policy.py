@@ -413,14 +413,21 @@ def registered_images_policy(enforcement_level: EnforcementLevel = EnforcementLe
 
 
 def _registered_violation(name: str, outputs: Mapping[str, Any], config: PolicyConfig) -> str | None:
-    # An unknown output (preview of a resource not yet created) is None and is skipped, not failed.
-    if outputs.get("tag_mutability_enabled") is not True:
+    # An unknown output (preview of a resource not yet created) is None and is skipped, not failed;
+    # anything but true, false or unknown cannot be judged, and is never read as immutable.
+    mutable = outputs.get("tag_mutability_enabled")
+    if mutable is False or mutable is None:
         return None
     image = f"{outputs.get('registry')}/{outputs.get('image_name')}"
     if config.allows(image):
         return None
     region = outputs.get("region")
-    return (f"NcrImage {name!r}: {_where(image, region if isinstance(region, str) else None)} allows mutable tags. "
+    where = _where(image, region if isinstance(region, str) else None)
+    if mutable is not True:
+        return (f"NcrImage {name!r}: could not check {where}: its tag_mutability_enabled output is "
+                f"{type(mutable).__name__} {mutable!r:.40}, not true or false. Refresh the stack, or exempt it "
+                "with allowedImages.")
+    return (f"NcrImage {name!r}: {where} allows mutable tags. "
             "Turn on tag immutability for the repository, or exempt it with allowedImages.")
 
 

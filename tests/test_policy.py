@@ -389,6 +389,16 @@ def test_stack_policy_checks_registered_ncr_images_by_their_output():
                       resources[0].urn)]
 
 
+@pytest.mark.parametrize("value", ["true", "false", "", 0, 1, []])
+def test_stack_policy_never_reads_a_non_boolean_output_as_immutable(value):
+    resources = [ncr_image("odd", outputs("prod/team/odd", value))]
+    found: list[str] = []
+    registered_images_policy().validate(StackValidationArgs(resources, {}), lambda m, urn=None: found.append(m))
+    assert len(found) == 1
+    assert found[0].startswith("NcrImage 'odd': could not check NCR image prod/team/odd (region KR): its "
+                               "tag_mutability_enabled output is ")
+
+
 def test_stack_policy_honours_allowed_images():
     # given the mutable NcrImage exempted
     resources = [ncr_image("api", outputs("prod/team/api", True))]

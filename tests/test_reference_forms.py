@@ -65,6 +65,13 @@ def test_private_ids_are_mapped_through_the_registry_list_once_per_run(emulator)
     assert len(registry_list_requests(emulator)) == 1
 
 
+def test_a_registry_listing_only_its_private_endpoint_host_is_mapped_by_that_host(emulator):
+    emulator.enqueue(status=200, body={"count": 1, "next": None, "results": [
+        {"name": "edge", "private_id": "", "private_end_point": "e9dge1.kr.private-ncr.ntruss.com"}]})
+    with ImageLookup(settings_for(emulator)) as lookup:
+        assert lookup.key_for(parse_reference("E9DGE1.kr.private-ncr.ntruss.com/team/web")).registry == "edge"
+
+
 def test_an_unknown_private_id_is_an_error_naming_it_and_where_it_was_looked_for(emulator):
     with ImageLookup(settings_for(emulator)) as lookup:
         with pytest.raises(UnmappedReferenceError) as caught:
