@@ -30,6 +30,12 @@ _EXPORTS = {
     "NcrImageTagProvider": "provider",
     "NcrRegistryProvider": "provider",
     "NcrEmulator": "emulator",
+    "get_image": "functions",
+    "get_image_output": "functions",
+    "get_image_tag": "functions",
+    "get_image_tag_output": "functions",
+    "get_registry": "functions",
+    "get_registry_output": "functions",
 }
 
 __all__ = ["__version__", *_EXPORTS]

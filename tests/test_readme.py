@@ -67,3 +67,14 @@ def test_every_output_of_every_read_resource_has_a_readme_row():
         for name in pulumi._types.resource_types(cls):
             if name != "endpoint":  # an input echoed back, documented with the inputs
                 assert f"`{name}`" in rows, f"{cls.__name__}.{name} has no README row"
+
+
+def test_every_field_of_every_function_result_is_in_the_functions_table():
+    from ncr_provider import functions
+
+    section = README.split("## Functions:", 1)[1].split("\n## ", 1)[0]
+    for fields, function in ((functions.IMAGE_FIELDS, "get_image("), (functions.TAG_FIELDS, "get_image_tag("),
+                             (functions.REGISTRY_FIELDS, "get_registry(")):
+        row = next(line for line in section.splitlines() if line.startswith(f"| `{function}"))
+        for name, _, _ in fields:
+            assert f"`{name}`" in row, f"{function} field {name} is not in the README"
