@@ -86,32 +86,36 @@ def test_every_snippet_run_elsewhere_really_is():
     assert len(gate) >= 2 and all(elsewhere(s) is None for s in gate)
 
 
-@pytest.fixture(scope="module")
-def provider_server():
-    with ProviderServer() as server:
-        yield server
-
-
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.id for s in SNIPPETS])
-def test_snippet_runs_as_written(snippet, emulator, provider_server, tmp_path, clean_ncp_env):
+def test_snippet_runs_as_written(snippet, emulator, tmp_path, clean_ncp_env):
     reason = elsewhere(snippet)
     if reason:
         pytest.skip(reason)
     if snippet.language == "python" and RESOURCE_NAMES.search(snippet.code):
-        run_as_program(snippet, emulator, provider_server, tmp_path)
+        run_as_program(snippet, emulator, tmp_path)
     elif snippet.language == "python":
         run_as_script(snippet, tmp_path)
     else:
         run_shell(snippet, emulator, tmp_path, clean_ncp_env)
 
 
-def run_as_program(snippet, emulator, server, tmp_path):
+def run_as_program(snippet, emulator, tmp_path):
+    # The dynamic provider server configures each provider once per process (as under the engine), so a
+    # program against this test's fresh emulator gets a fresh server.
+    with ProviderServer() as fresh:
+        run_in_server(snippet, emulator, fresh, tmp_path)
+
+
+def run_in_server(snippet, emulator, server, tmp_path):
     server.configure({"ncloud:accessKey": emulator.access_key, "ncloud:secretKey": emulator.secret_key,
                       "ncr:endpoint": emulator.url})
     program = tmp_path / "program"
     program.mkdir()
     (program / "__main__.py").write_text(snippet.code)
-    with use_mocks(ProviderMocks(server), project="readme") as mocks:
+    # The same settings as stack config too: functions (get_image, ...) read them through pulumi.Config.
+    config = {"ncloud:accessKey": emulator.access_key, "ncloud:secretKey": emulator.secret_key,
+              "ncr:endpoint": emulator.url}
+    with use_mocks(ProviderMocks(server), project="readme", config=config) as mocks:
         run_program(program)
     assert mocks.reads, f"{snippet.id} declared no read resource"
 
