@@ -135,6 +135,8 @@ def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path, mo
             run_cli(captured, secret_env, "tags", "prod/team/web", "--output", "json")
             run_cli(captured, secret_env, "resolve", "prod/team/web:1.2.1")
             run_cli(captured, secret_env, "check", "--max-tag-age", "30", "prod/team/web")
+            # A private endpoint reference: the registry list is read (and rejected) on the way.
+            run_cli(captured, secret_env, "check", "k7x2p9q4m1.kr.private-ncr.ntruss.com/team/web:1", "--output", "json")
 
         # The policy pack's checks, with the right and the wrong secret.
         from test_policy import MUTABLE, deployment, resource_args
@@ -146,7 +148,8 @@ def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path, mo
             cache = LookupCache(options=FAST_OPTIONS)
             try:
                 main, _ = mutable_image_tags_policies(lookups=cache)
-                main.validate(resource_args(deployment(MUTABLE), {"endpoint": emulator.url}),
+                main.validate(resource_args(deployment(MUTABLE, "k7x2p9q4m1.kr.private-ncr.ntruss.com/team/web:1"),
+                                            {"endpoint": emulator.url}),
                               lambda message, urn=None: captured.add("policy violation", message))
             finally:
                 cache.close()
