@@ -8,6 +8,7 @@ change the request path (no `..`, `?`, `#`, `%`, empty segments, whitespace or c
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import InvalidNameError
@@ -307,3 +308,12 @@ def find_references(value: object, path: str = "") -> list[FoundReference]:
             for index in reversed(range(len(item))):
                 stack.append((f"{where}[{index}]", item[index]))
     return found
+
+
+def replace_references(text: str, replacements: Mapping[str, str]) -> str:
+    """`text` with each whole NCR reference token that is a key of `replacements` replaced by its value.
+
+    Tokens are found exactly as `find_references` finds them, so a reference is never matched inside
+    a longer one (`...web:1` inside `...web:10`).
+    """
+    return _EMBEDDED_RE.sub(lambda match: replacements.get(match.group(0), match.group(0)), text)

@@ -1,6 +1,7 @@
 """CrossGuard policies that prohibit deploying NCR images whose repository allows mutable tags.
 
-The only module of the package that imports `pulumi_policy` (the optional `policy` extra).
+With `policy_rules` (allowed registries, image age, digest pinning), the only modules of the package
+that import `pulumi_policy` (the optional `policy` extra).
 
 An optional policy, `ncr-require-digest-references` (disabled unless enabled in the policy
 config), asks for something narrower: where a repository's tags are mutable, deploy it by digest
@@ -24,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -51,12 +52,13 @@ from pulumi_policy.proxy import (
     UnknownValueError,
 )
 
+from .cache import DEFAULT_TTL_SECONDS, cache_from
 from .client import ClientOptions
 from .config import resolve_settings
 from .errors import ConfigurationError, NcrError
 from .lookup import ImageLookup, LookupKey, Result
 from .model import ImageDetails
-from .names import FoundReference, UnknownNcrHost, docker_host, find_references
+from .names import FoundReference, ImageRef, UnknownNcrHost, docker_host, find_references
 from .sites import DEFAULT_SITE, IMAGE_TYPE_TOKEN, SITES, describe_docker_hosts
 
 MUTABLE_TAGS_POLICY = "ncr-disallow-mutable-image-tags"
@@ -74,8 +76,33 @@ _ALLOWED_IMAGES_SCHEMA = {
                    "e.g. 'prod/legacy/*'",
 }
 
+_ALLOWED_TAGS_SCHEMA = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": [],
+    "description": "registry/image:tag (or registry/image@digest) glob patterns exempted from the policy, "
+                   "e.g. 'prod/team/web:dev-*' or 'prod/team/api@*' (any by-digest reference); "
+                   "a reference naming neither tag nor digest is matched as ':latest'",
+}
+
+CACHE_CONFIG_SCHEMA = {
+    "cacheDir": {
+        "type": "string",
+        "description": "directory keeping NCR's answers across runs (default NCR_CACHE_DIR; off when neither is set); "
+                       "never holds credentials",
+    },
+    "cacheTtlSeconds": {
+        "type": "number",
+        "minimum": 0,
+        "default": DEFAULT_TTL_SECONDS,
+        "description": "how long a cached answer is used (default NCR_CACHE_TTL or 300); a tag's digest in a "
+                       "repository whose tags are immutable never expires",
+    },
+}
+
 MUTABLE_TAGS_CONFIG_SCHEMA = PolicyConfigSchema(properties={
     "allowedImages": _ALLOWED_IMAGES_SCHEMA,
+    "allowedTags": _ALLOWED_TAGS_SCHEMA,
     "region": {
         "type": "string",
         "enum": list(SITES[DEFAULT_SITE].prefixes),
@@ -93,6 +120,7 @@ MUTABLE_TAGS_CONFIG_SCHEMA = PolicyConfigSchema(properties={
         "description": "false: an image that cannot be looked up is a violation; "
                        f"true: it is reported as advisory by {UNCHECKED_IMAGES_POLICY}",
     },
+    **CACHE_CONFIG_SCHEMA,
 })
 
 REGISTERED_IMAGES_CONFIG_SCHEMA = PolicyConfigSchema(properties={"allowedImages": _ALLOWED_IMAGES_SCHEMA})
@@ -120,27 +148,54 @@ class PolicyConfig:
     """A policy's configuration, read tolerantly from what `args.get_config()` returns."""
 
     allowed_images: tuple[str, ...] = ()
+    allowed_tags: tuple[str, ...] = ()
     region: str | None = None
     endpoint: str | None = None
     fail_open: bool = False
+    cache_dir: str | None = None
+    cache_ttl_seconds: float | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """The whole mapping, for the keys only one policy reads (`registries`, `maxTagAgeDays`, ...)."""
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any] | None) -> PolicyConfig:
         """Read a policy config; anything missing takes its default."""
         config = config or {}
-        allowed = config.get("allowedImages") or ()
-        if isinstance(allowed, str):
-            allowed = (allowed,)
+        ttl = config.get("cacheTtlSeconds")
         return cls(
-            allowed_images=tuple(str(pattern) for pattern in allowed),
+            allowed_images=patterns(config.get("allowedImages")),
+            allowed_tags=patterns(config.get("allowedTags")),
             region=_text(config.get("region")),
             endpoint=_text(config.get("endpoint")),
             fail_open=config.get("failOpen") is True,
+            cache_dir=_text(config.get("cacheDir")),
+            cache_ttl_seconds=float(ttl) if isinstance(ttl, (int, float)) and not isinstance(ttl, bool) else None,
+            raw=dict(config),
         )
 
     def allows(self, image: str) -> bool:
         """Whether `registry/image` matches an allowedImages pattern (case-sensitive, as NCR names are)."""
         return any(fnmatchcase(image, pattern) for pattern in self.allowed_images)
+
+    def exempts(self, ref: ImageRef, registry: str | None = None) -> bool:
+        """Whether a reference is exempted: its image by allowedImages, or its tag (or digest) by allowedTags.
+
+        `registry`: the registry a private endpoint reference was mapped to, judged instead of its id.
+        """
+        image = f"{registry}/{ref.image_name}" if registry else ref.key
+        if self.allows(image):
+            return True
+        named = f"{image}@{ref.digest}" if ref.digest else f"{image}:{ref.tag or 'latest'}"
+        return any(fnmatchcase(named, pattern) for pattern in self.allowed_tags)
+
+
+def patterns(value: object) -> tuple[str, ...]:
+    """A list of glob patterns from policy config (one pattern given as text is a list of one)."""
+    if not value:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(pattern) for pattern in value) if isinstance(value, (list, tuple)) else (str(value),)
 
 
 def _text(value: object) -> str | None:
@@ -154,12 +209,12 @@ class LookupCache:
     def __init__(self, concurrency: int = DEFAULT_CONCURRENCY, options: ClientOptions | None = None):
         self.concurrency = concurrency
         self._client_options = options
-        self._lookups: dict[tuple[str | None, str | None], ImageLookup] = {}
+        self._lookups: dict[tuple[str | None, str | None, str | None, float | None], ImageLookup] = {}
         self._lock = threading.Lock()
 
     def get(self, config: PolicyConfig) -> ImageLookup:
         """The shared lookup for this configuration; ConfigurationError if its settings are invalid."""
-        key = (config.region, config.endpoint)
+        key = (config.region, config.endpoint, config.cache_dir, config.cache_ttl_seconds)
         with self._lock:
             lookup = self._lookups.get(key)
             if lookup is None:
@@ -167,7 +222,8 @@ class LookupCache:
                 # then the environment, then the profile file; never the policy config.
                 settings = resolve_settings({"region": config.region, "endpoint": config.endpoint},
                                             stack_config=get_config_env())
-                lookup = ImageLookup(settings, self.concurrency, options=self._client_options)
+                cache = cache_from(config.cache_dir, config.cache_ttl_seconds)  # off unless cacheDir or NCR_CACHE_DIR
+                lookup = ImageLookup(settings, self.concurrency, cache=cache, options=self._client_options)
                 self._lookups[key] = lookup
             return lookup
 
@@ -259,7 +315,7 @@ def _look_up_and_judge(references: list[FoundReference], config: PolicyConfig, l
     A private endpoint reference names its registry only once the registry list maps its id, so it
     is exempted (or not) after that; one that cannot be mapped is reported as not checked.
     """
-    candidates = [found for found in references if found.ref.private_id is not None or not config.allows(found.ref.key)]
+    candidates = [found for found in references if found.ref.private_id is not None or not config.exempts(found.ref)]
     if not candidates:
         return []
     try:
@@ -275,7 +331,7 @@ def _look_up_and_judge(references: list[FoundReference], config: PolicyConfig, l
         except NcrError as exc:
             findings.append(_unchecked(found.text, None, found, exc, config))
             continue
-        if found.ref.private_id is not None and config.allows(key.image):
+        if found.ref.private_id is not None and config.exempts(found.ref, key.registry):
             continue
         pending.append((found, *lookup.submit(found.ref)))
     for found, key, future in pending:
@@ -471,7 +527,10 @@ require_digest_references = digest_references_policy()
 
 def policies() -> list[Any]:
     """The pack's policies, in the order they must run (the companion after the policy it reports for)."""
-    return [disallow_mutable_image_tags, unchecked_images, registered_images_immutable, require_digest_references]
+    from .policy_rules import allowed_registries, image_age, pin_image_digests  # they build on this module
+
+    return [disallow_mutable_image_tags, unchecked_images, registered_images_immutable, require_digest_references,
+            allowed_registries, image_age, pin_image_digests]
 
 
 def policy_pack(name: str = "ncr-policies") -> PolicyPack:

@@ -241,3 +241,11 @@ def test_the_scanner_matches_whole_host_names_only():
         ("k7x2p9q4m1.kr.private-ncr.ntruss.com/team/api", "<private k7x2p9q4m1>/team/api", None),
         ("bad.zz.ncr.ntruss.com/team/web", None, "UnknownNcrHost"),
     ]
+
+
+def test_replace_references_replaces_whole_tokens_only():
+    from ncr_provider.names import replace_references
+
+    text = "run prod.kr.ncr.ntruss.com/team/web:1 and prod.kr.ncr.ntruss.com/team/web:10, not prod/team/web:1"
+    replaced = replace_references(text, {"prod.kr.ncr.ntruss.com/team/web:1": "PINNED"})
+    assert replaced == "run PINNED and prod.kr.ncr.ntruss.com/team/web:10, not prod/team/web:1"

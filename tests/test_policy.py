@@ -434,7 +434,7 @@ def validate_digests(lookups):
 def test_digest_policy_is_in_the_pack_and_disabled_unless_enabled():
     from pulumi_policy import EnforcementLevel
 
-    assert [p.name for p in policies()][-1] == DIGEST_REFERENCES_POLICY
+    assert DIGEST_REFERENCES_POLICY in [p.name for p in policies()]
     assert digest_references_policy().enforcement_level == EnforcementLevel.DISABLED
 
 
@@ -599,18 +599,21 @@ def test_pack_describes_its_policies_and_config_schema(pack):
         UNCHECKED_IMAGES_POLICY: analyzer_pb2.ADVISORY,
         REGISTERED_IMAGES_POLICY: analyzer_pb2.MANDATORY,
         DIGEST_REFERENCES_POLICY: analyzer_pb2.DISABLED,
+        "ncr-allowed-registries": analyzer_pb2.DISABLED,
+        "ncr-image-age": analyzer_pb2.DISABLED,
+        "ncr-pin-image-digests": analyzer_pb2.DISABLED,
     }
     main = policies[MUTABLE_TAGS_POLICY]
     assert main.description == "Prohibits deploying NCR images whose repository allows mutable tags"
     assert main.policy_type == analyzer_pb2.POLICY_TYPE_RESOURCE
     assert policies[REGISTERED_IMAGES_POLICY].policy_type == analyzer_pb2.POLICY_TYPE_STACK
     schema = json_format.MessageToDict(main.configSchema.properties)
-    assert set(schema) == {"allowedImages", "region", "endpoint", "failOpen"}
+    assert set(schema) == {"allowedImages", "allowedTags", "region", "endpoint", "failOpen", "cacheDir", "cacheTtlSeconds"}
     assert schema["allowedImages"]["type"] == "array" and schema["allowedImages"]["items"] == {"type": "string"}
     assert schema["failOpen"] == {**schema["failOpen"], "type": "boolean", "default": False}
     assert "only registered resources" in policies[REGISTERED_IMAGES_POLICY].description
     digest_schema = json_format.MessageToDict(policies[DIGEST_REFERENCES_POLICY].configSchema.properties)
-    assert set(digest_schema) == {"allowedImages", "region", "endpoint", "failOpen"}
+    assert set(digest_schema) == set(schema)
 
 
 def test_pack_judges_a_deployment_and_a_docker_container(pack, pack_emulator):
