@@ -16,14 +16,15 @@ from urllib.parse import quote, urlencode
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from . import __version__
 from .config import Settings, resolve_settings
+from .deadline import REAPER, Watch, WatchedHTTPAdapter
 from .errors import (
     AuthenticationError,
     ClockSkewError,
+    CredentialsRejectedError,
     ImageNotFoundError,
     InvalidResponseError,
     NcrApiError,
@@ -45,6 +46,8 @@ log = logging.getLogger("ncr_provider.client")
 
 MAX_BODY_BYTES = 1024 * 1024
 SKEW_LIMIT_MS = 5 * 60 * 1000
+MAX_SKEW_CORRECTION_MS = 24 * 60 * 60 * 1000
+"""A Date header further off than a day is not believed: the clock is left alone and the error says so."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ class ClientOptions:
     max_body_bytes: int = MAX_BODY_BYTES
     max_pages: int = 1000
     """Pages one listing may read before it is an error (a server that always says "next")."""
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None
+    """How to wait between attempts; None (the default) waits in a way `NcrClient.close()` ends at once."""
     rand: Callable[[], float] = random.random
     clock: Callable[[], int] = now_ms
     """Milliseconds since the epoch, the signing clock before skew correction."""
@@ -121,6 +125,7 @@ class _Call:
     stop_at: float
     attempt: int = 0
     skew_corrected: bool = False
+    watch: Watch | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,10 @@ class NcrClient:
         self.options = options if options is not None else ClientOptions()
         self._offset_ms = 0
         self._offset_lock = threading.Lock()
+        # close() ends every wait and cuts every call in flight (Ctrl-C must not wait out a Retry-After).
+        self._closed = threading.Event()
+        self._watches: set[Watch] = set()
+        self._watches_lock = threading.Lock()
         # The deadline bounds the wait for a free connection too: urllib3's blocking pool waits without limit.
         self._connections = threading.BoundedSemaphore(self.options.max_connections)
         access, secret = self.settings.credentials()
@@ -170,7 +179,7 @@ class NcrClient:
         self._session.trust_env = False
         self._session.proxies = environment_proxies(self.settings.host)
         self._session.verify = ca_bundle()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.options.max_connections, max_retries=0)
+        adapter = WatchedHTTPAdapter(pool_connections=1, pool_maxsize=self.options.max_connections, max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._session.headers.update({
@@ -189,6 +198,12 @@ class NcrClient:
         self.close()
 
     def close(self) -> None:
+        """Close the pool; a call still waiting or in flight in another thread ends at once with a TransportError."""
+        self._closed.set()
+        with self._watches_lock:
+            watches = list(self._watches)
+        for watch in watches:
+            REAPER.expire(watch)
         self._session.close()
 
     def __getstate__(self):
@@ -301,7 +316,19 @@ class NcrClient:
         """
         url = self.settings.host + path + (f"?{urlencode(params)}" if params else "")
         call = _Call(path, what, not_found, stop_at=time.monotonic() + self.options.deadline)
+        with REAPER.watch(call.stop_at) as call.watch:
+            with self._watches_lock:
+                self._watches.add(call.watch)
+            try:
+                return self._attempts(url, call)
+            finally:
+                with self._watches_lock:
+                    self._watches.discard(call.watch)
+
+    def _attempts(self, url: str, call: _Call) -> bytes:
         while True:
+            if self._closed.is_set():
+                raise self._transport_error(call, "the client was closed (interrupted)")
             call.attempt += 1
             try:
                 step = self._after_reply(self._attempt(url, call), call)
@@ -312,7 +339,13 @@ class NcrClient:
             if step.body is not None:
                 return step.body
             if step.delay is not None:
-                self.options.sleep(step.delay)
+                self._wait(step.delay)
+
+    def _wait(self, seconds: float) -> None:
+        if self.options.sleep is not None:
+            self.options.sleep(seconds)
+        else:
+            self._closed.wait(seconds)
 
     # -- one attempt ----------------------------------------------------------------------------
 
@@ -332,6 +365,11 @@ class NcrClient:
                     response.close()
             except requests.RequestException as exc:
                 reason, retryable = self._transport_reason(exc)
+                if self._closed.is_set():
+                    reason, retryable = "the client was closed (interrupted)", False
+                elif call.watch is not None and call.watch.expired or time.monotonic() >= call.stop_at:
+                    # Cut by the deadline (a trickling answer), whatever the socket error says.
+                    reason, retryable = f"no complete answer within the {options.deadline:g}s deadline", False
                 raise _TransportFailure(self._transport_error(call, reason), retryable) from None
         finally:
             self._connections.release()
@@ -366,18 +404,21 @@ class NcrClient:
         """Return a 2xx body; correct the clock once on a skewed 401; retry what the policy retries; else raise."""
         if 200 <= reply.status < 300:
             return _Next(body=reply.body)
-        if reply.status == 401 and not call.skew_corrected:
-            skew = self._skew_ms(reply.headers)
-            if skew is not None and abs(skew) > SKEW_LIMIT_MS:
-                with self._offset_lock:
-                    self._offset_ms += skew
-                log.warning("local clock is off by %s; correcting and retrying", describe_skew(skew))
-                call.skew_corrected = True
-                call.attempt -= 1  # the correction is not a retry of the budget
-                return _Next()
+        skew = self._skew_ms(reply.headers) if reply.status == 401 else None
+        if skew is not None and not call.skew_corrected and SKEW_LIMIT_MS < abs(skew) <= MAX_SKEW_CORRECTION_MS:
+            with self._offset_lock:
+                self._offset_ms += skew
+            log.warning("local clock is off by %s; correcting and retrying", describe_skew(skew))
+            call.skew_corrected = True
+            call.attempt -= 1  # the correction is not a retry of the budget
+            return _Next()
         error = self._api_error(reply, call)
-        if call.skew_corrected and isinstance(error, AuthenticationError):
-            error = ClockSkewError(**_api_fields(error), skew=describe_skew(self._offset_ms))
+        if isinstance(error, AuthenticationError):
+            if call.skew_corrected:
+                # The clock was corrected and NCR still said no: the keys are the cause, not the clock.
+                error = CredentialsRejectedError(**_api_fields(error), skew=describe_skew(self._offset_ms))
+            elif skew is not None and abs(skew) > MAX_SKEW_CORRECTION_MS:
+                error = ClockSkewError(**_api_fields(error), skew=describe_skew(skew))
         if reply.status not in self.options.retry.statuses:
             return _Next(error=error)
         return self._backoff(call, error, parse_retry_after(reply.headers.get("Retry-After")))

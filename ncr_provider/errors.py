@@ -105,9 +105,22 @@ class AuthenticationError(NcrApiError):
 
 
 class ClockSkewError(AuthenticationError):
+    """A 401 whose Date header puts this machine's clock further off than the client corrects for (a day)."""
+
     fmt = (
-        "NCR rejected the request for {what} because this machine's clock is off by {skew} "
-        "(HTTP {status}{code_text}: {api_message}). Synchronise the clock (NTP) and try again."
+        "NCR rejected the request for {what}, and its Date header says this machine's clock is off by {skew}, "
+        "too far to correct automatically (HTTP {status}{code_text}: {api_message}). "
+        "Synchronise the clock (NTP) and try again."
+    )
+
+
+class CredentialsRejectedError(AuthenticationError):
+    """A 401 that persisted after the clock offset was corrected: the keys, not the clock, are wrong."""
+
+    fmt = (
+        "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}) even after correcting "
+        "for this machine's clock being off by {skew}, so the clock is not the cause. "
+        "Check the access key {access_key} and its secret key."
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from .cache import DETAILS, TAG, TAGS, DiskCache
 from .client import ClientOptions, NcrClient
 from .config import SITES, Settings, validate_region, validate_site
-from .errors import NcrError, UnmappedReferenceError
+from .errors import NcrError, TransportError, UnmappedReferenceError
 from .model import ImageDetails, TagDetails
 from .names import ImageRef
 
@@ -53,6 +53,7 @@ class ImageLookup:
         self._futures: dict[tuple[str, LookupKey, str | None], Future[Any]] = {}
         self._private_ids: dict[tuple[str, str], Future[dict[str, str]]] = {}
         self._lock = threading.Lock()
+        self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ncr-lookup")
 
     def key_for(self, ref: ImageRef) -> LookupKey:
@@ -173,6 +174,9 @@ class ImageLookup:
 
     def _client(self, site: str, region: str) -> NcrClient:
         with self._lock:
+            if self._closed:
+                raise TransportError(endpoint=self.settings.host, what=f"region {site}/{region}", attempts=0,
+                                     reason="the lookup was closed (interrupted)")
             client = self._clients.get((site, region))
             if client is None:
                 settings = dataclasses.replace(self.settings, site=site, region=region)
@@ -210,11 +214,15 @@ class ImageLookup:
         return isinstance(details, ImageDetails) and details.tag_mutability_enabled is False
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop: queued lookups are cancelled, and running ones end at once (their clients are closed
+        first, which ends their waits and cuts their connections), so Ctrl-C never waits out a Retry-After."""
         with self._lock:
-            for client in self._clients.values():
-                client.close()
+            self._closed = True
+            clients = list(self._clients.values())
             self._clients.clear()
+        for client in clients:
+            client.close()
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> ImageLookup:
         return self

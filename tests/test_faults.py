@@ -18,6 +18,7 @@ from ncr_provider.emulator import NcrEmulator
 from ncr_provider.errors import (
     AuthenticationError,
     ClockSkewError,
+    CredentialsRejectedError,
     ImageNotFoundError,
     InvalidResponseError,
     NcrApiError,
@@ -68,13 +69,27 @@ def test_429_waits_as_told_clamped_or_backs_off(emulator, sleeps, retry_after, e
     assert [r.status for r in emulator.requests] == [429, 200]
 
 
-def test_429_retry_after_as_an_http_date(emulator, sleeps):
+def test_429_retry_after_as_an_http_date_is_honoured(emulator):
+    # given a Retry-After date half a minute ahead (one-second resolution), and a sleep that only records
     emulator.enqueue(status=429, body=ncp_error("410", "Throttle Limited"),
-                     headers={"Retry-After": formatdate(time.time() + 1, usegmt=True)})
-    with client_for(emulator, sleeps, retry=RetryPolicy(attempts=2, retry_after_max=2.0)) as client:
+                     headers={"Retry-After": formatdate(time.time() + 30, usegmt=True)})
+    delays = []
+    with make_client(emulator, sleep=delays.append, rand=lambda: 0.5,
+                     retry=RetryPolicy(attempts=2, retry_after_max=60.0)) as client:
         client.get_image(*IMAGE)
-    (delay,) = sleeps.delays
-    assert 0.0 <= delay <= 2.0  # one second ahead, at one-second resolution
+    # then the wait is the date's distance, not the 0.25 s backoff an ignored header would give
+    (delay,) = delays
+    assert 28.0 <= delay <= 31.0
+
+
+def test_a_backoff_that_would_pass_the_deadline_is_not_slept(emulator):
+    emulator.enqueue(status=503, body=ncp_error("503", "busy"), headers={"Retry-After": "5"})
+    delays = []
+    with make_client(emulator, sleep=delays.append, deadline=1.0,
+                     retry=RetryPolicy(attempts=4, retry_after_max=10.0)) as client, pytest.raises(ServerError) as caught:
+        client.get_image(*IMAGE)
+    assert delays == [] and caught.value.attempts == 1
+    assert len(emulator.requests) == 1
 
 
 def test_429_past_the_budget_names_status_code_message_and_attempts(emulator, sleeps):
@@ -179,6 +194,62 @@ def test_a_call_never_outlives_its_deadline(emulator, sleeps):
     assert len(emulator.requests) < 10
 
 
+@pytest.mark.parametrize("fault", ["trickle-body", "trickle"])
+def test_an_answer_trickling_in_a_byte_at_a_time_is_cut_at_the_deadline(emulator, fault):
+    # given an answer (headers too, for "trickle") sent one byte every 50 ms: each byte well inside the read
+    # timeout, the whole answer (about 600 bytes) half a minute
+    emulator.enqueue_fault(fault, seconds=0.05)
+    with make_client(emulator, read_timeout=5.0, deadline=0.5) as client, pytest.raises(TransportError) as caught:
+        client.get_image(*IMAGE)
+    # then the call ends at its deadline, with a sentence that says so, and is not retried past it
+    assert caught.value.reason == "no complete answer within the 0.5s deadline"
+    assert caught.value.attempts == 1
+    assert emulator.trickled_bytes < 100
+    assert len(emulator.requests) == 1
+
+
+def test_a_closed_client_ends_a_retry_after_wait_at_once(emulator):
+    """What Ctrl-C needs: close() from another thread ends the default (interruptible) wait."""
+    import threading
+    emulator.enqueue(status=429, body=ncp_error("400", "Quota Exceeded"), headers={"Retry-After": "3600"})
+    client = make_client(emulator, sleep=None, retry=RetryPolicy(attempts=3, retry_after_max=3600.0), deadline=7200.0)
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(_capture(client.get_image, *IMAGE)))
+    worker.start()
+    while not emulator.requests:
+        time.sleep(0.01)
+    client.close()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "close() did not end the wait"
+    (error,) = outcome
+    assert isinstance(error, TransportError) and error.reason == "the client was closed (interrupted)"
+    assert len(emulator.requests) == 1
+
+
+def test_a_closed_client_cuts_a_call_in_flight(emulator):
+    import threading
+    emulator.enqueue_fault("trickle", seconds=0.5)
+    client = make_client(emulator, read_timeout=60.0, deadline=600.0)
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(_capture(client.get_image, *IMAGE)))
+    worker.start()
+    while not emulator.trickled_bytes:
+        time.sleep(0.01)
+    client.close()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "close() did not cut the connection"
+    (error,) = outcome
+    assert isinstance(error, TransportError) and error.reason == "the client was closed (interrupted)"
+    assert emulator.trickled_bytes < 100
+
+
+def _capture(call, *args):
+    try:
+        return call(*args)
+    except Exception as exc:  # the test inspects what the worker thread raised
+        return exc
+
+
 # -- bodies ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("body,reason", [
@@ -219,17 +290,42 @@ def test_clock_skew_is_corrected_once_from_the_date_header(emulator, sleeps, off
     assert sleeps.delays == []
 
 
-def test_clock_skew_that_persists_says_the_clock_is_off_and_by_how_much(emulator, sleeps):
+def test_a_401_that_persists_after_the_clock_correction_stops_blaming_the_clock(emulator, sleeps):
+    # given NCR's Date says we are ten minutes behind, and the corrected retry is still refused
     ten_minutes_ahead = formatdate(time.time() + 600, usegmt=True)
     for _ in range(2):
         emulator.enqueue(status=401, body=ncp_error("200", "Authentication Failed"), headers={"Date": ten_minutes_ahead})
+    with client_for(emulator, sleeps) as client, pytest.raises(CredentialsRejectedError) as caught:
+        client.get_image(*IMAGE)
+    # then the clock was corrected once, and the error points at the keys
+    message = str(caught.value)
+    assert re.fullmatch(
+        r"NCR rejected the credentials for image ncpdocker/ncpdocker \(HTTP 401 \(NCP errorCode 200\): Authentication "
+        r"Failed\) even after correcting for this machine's clock being off by (599|600|601) s \(behind NCR's clock\), so "
+        r"the clock is not the cause\. Check the access key EMU.\*\*\*\* and its secret key\.", message), message
+    assert "Synchronise" not in message and "clock is correct" not in message
+    assert len(emulator.requests) == 2
+
+
+@pytest.mark.parametrize("days", [2, -400, 3650])
+def test_an_unbelievable_clock_offset_is_not_applied_and_the_error_says_why(emulator, sleeps, days):
+    far = formatdate(time.time() + days * 86400, usegmt=True)
+    emulator.enqueue(status=401, body=ncp_error("200", "Authentication Failed"), headers={"Date": far})
     with client_for(emulator, sleeps) as client, pytest.raises(ClockSkewError) as caught:
         client.get_image(*IMAGE)
-    message = str(caught.value)
-    assert re.match(r"NCR rejected the request for image ncpdocker/ncpdocker because this machine's clock is off by "
-                    r"(599|600|601) s \(behind NCR's clock\)", message)
-    assert "(behind NCR's clock)" in message and "Synchronise the clock (NTP)" in message
-    assert len(emulator.requests) == 2
+    assert client.clock_offset_ms == 0
+    assert len(emulator.requests) == 1
+    assert "its Date header says this machine's clock is off by" in str(caught.value)
+    assert "too far to correct automatically" in str(caught.value)
+
+
+def test_a_server_clock_a_year_off_never_moves_ours(emulator, sleeps):
+    emulator.clock_offset_ms = 366 * 86400 * 1000
+    with client_for(emulator, sleeps) as client:
+        with pytest.raises(ClockSkewError):
+            client.get_image(*IMAGE)
+        assert client.clock_offset_ms == 0
+    assert [r.status for r in emulator.requests] == [401]
 
 
 def test_a_401_with_a_correct_clock_is_not_retried(emulator, sleeps):
@@ -277,3 +373,37 @@ def test_requests_ca_bundle_trusts_a_private_ca(tls_emulator, certificate, sleep
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate[0]))
     with client_for(tls_emulator, sleeps) as client:
         assert client.get_image(*IMAGE).name == "ncpdocker"
+
+
+# -- Ctrl-C ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fault", ["retry-after", "trickle"])
+def test_ctrl_c_during_check_stops_at_once_with_one_line_and_exit_130(ncp_env, fault):
+    import os
+    import signal
+    import subprocess
+    import sys
+    # given check waiting out a 30 s Retry-After (the default cap), or reading an answer that trickles in
+    for _ in range(4):
+        if fault == "retry-after":
+            ncp_env.enqueue(status=429, body=ncp_error("400", "Quota Exceeded"), headers={"Retry-After": "3600"})
+        else:
+            ncp_env.enqueue_fault("trickle", seconds=1.0)
+    process = subprocess.Popen([sys.executable, "-m", "ncr_provider.cli", "check", "prod/team/web", "prod/hello/world"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        while len(ncp_env.requests) < (2 if fault == "retry-after" else 1) or (fault == "trickle" and not ncp_env.trickled_bytes):
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.02)
+        # when the user presses Ctrl-C
+        process.send_signal(signal.SIGINT)
+        # then it stops well before the wait would have ended (a bound, not a measurement: the wait is 30 s)
+        stdout, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130
+    assert stderr.splitlines() == ["ncr-image: interrupted"], stderr
+    assert stdout == ""
+    assert len([r for r in ncp_env.requests if r.status == 429]) <= 2

@@ -72,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         json_error(args, exc.kind, [str(exc)], EXIT_UNANSWERED)
         return EXIT_UNANSWERED
     except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        # By now every lookup has stopped (ImageLookup.close ends waits and cuts connections): one line, no traceback.
+        newline = "\n" if sys.stderr.isatty() else ""  # past the terminal's "^C"
+        print(f"{newline}{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader (`| head`) went away: say nothing more, and keep Python from complaining at exit.

@@ -30,7 +30,7 @@ from .models import ApiException, NcrBackend
 from .responses import JSON_CONTENT_TYPE, NcrResponses, Response, encode_json, error_response, parse_query
 
 DEFAULT_DATA = Path(__file__).with_name("data") / "default.json"
-FAULT_KINDS = ("drop", "delay", "truncate")
+FAULT_KINDS = ("drop", "delay", "truncate", "trickle", "trickle-body")
 _MAX_REQUEST_BODY = 1 << 20
 _STOP_TIMEOUT = 1.0
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -88,6 +88,7 @@ class NcrEmulator:
         self._queue: deque[_Canned | _Fault] = deque()
         self._requests: list[RecordedRequest] = []
         self._connections = 0
+        self._trickled = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -158,6 +159,16 @@ class NcrEmulator:
             return self._connections
 
     @property
+    def trickled_bytes(self) -> int:
+        """Bytes written by "trickle" faults so far (a client that hangs up early stops the count)."""
+        with self._lock:
+            return self._trickled
+
+    def _count_trickled(self) -> None:
+        with self._lock:
+            self._trickled += 1
+
+    @property
     def pending(self) -> int:
         """Canned responses and faults still queued."""
         with self._lock:
@@ -172,7 +183,9 @@ class NcrEmulator:
     def enqueue_fault(self, kind: str, *, seconds: float = 1.0, then: Mapping[str, Any] | str | None = None,
                       status: int = 200, body: Any = None, headers: Mapping[str, str] | None = None) -> None:
         """Queue a fault: "drop" (close, no answer), "delay" (wait `seconds`, then answer normally or
-        as `then`: enqueue() arguments or a fault name), "truncate" (Content-Length beyond the body, then close)."""
+        as `then`: enqueue() arguments or a fault name), "truncate" (Content-Length beyond the body, then close),
+        "trickle" (the normal answer, status line and headers included, one byte every `seconds`) or
+        "trickle-body" (headers at once, then the body one byte every `seconds`)."""
         self._push(_fault(kind, seconds, then, status, body, headers))
 
     def _push(self, item: _Canned | _Fault) -> None:
@@ -245,6 +258,8 @@ class NcrEmulator:
         elif action.kind == "truncate" and action.response is not None:
             response = Response(action.response.status, action.response.body, action.response.headers)
             declared_length = len(response.body) + 1024
+        elif action.kind.startswith("trickle"):
+            response = self._responses.dispatch(method, target, headers)
         else:
             response = None
         self._record(handler, method, target, headers, response.status if response else None)
@@ -253,6 +268,10 @@ class NcrEmulator:
             return
         if declared_length is not None:
             handler.close_connection = True
+        if isinstance(action, _Fault) and action.kind.startswith("trickle"):
+            handler.close_connection = True
+            handler.send_trickled(response, action.seconds, headers_at_once=action.kind == "trickle-body")
+            return
         handler.send_whole(response, declared_length)
 
     def _record(self, handler: _Handler, method: str, target: str, headers: dict[str, str],
@@ -378,8 +397,29 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def send_trickled(self, response: Response, seconds: float, headers_at_once: bool) -> None:
+        """The answer one byte at a time, `seconds` apart, until it is all sent or the client hangs up."""
+        emulator = self.server.emulator
+        payload = self._payload(response)
+        start = payload.index(b"\r\n\r\n") + 4 if headers_at_once else 0
+        try:
+            if start:
+                self.wfile.write(payload[:start])
+                self.wfile.flush()
+            for offset in range(start, len(payload)):
+                if emulator._stopping.wait(seconds):
+                    return
+                self.wfile.write(payload[offset:offset + 1])
+                self.wfile.flush()
+                emulator._count_trickled()
+        except OSError:
+            pass  # the client hung up: what a deadline is for
+
     def send_whole(self, response: Response, declared_length: int | None = None) -> None:
         """Status line, headers and body in one write, so no Nagle or delayed-ACK stall can split them."""
+        self.wfile.write(self._payload(response, declared_length))
+
+    def _payload(self, response: Response, declared_length: int | None = None) -> bytes:
         emulator = self.server.emulator
         fields = {
             "date": ("Date", formatdate(emulator.now_ms() / 1000, usegmt=True)),
@@ -399,7 +439,7 @@ class _Handler(BaseHTTPRequestHandler):
             reason = "Unknown"
         head = f"HTTP/1.1 {response.status} {reason}\r\n" + "".join(f"{n}: {v}\r\n" for n, v in fields.values())
         payload = (head + "\r\n").encode("latin-1")
-        self.wfile.write(payload if self.command == "HEAD" else payload + body)
+        return payload if self.command == "HEAD" else payload + body
 
 
 # --- scripted answers ---
@@ -436,6 +476,10 @@ def _fault(kind: str, seconds: float, then: Mapping[str, Any] | str | None, stat
         raise ValueError(f"Unknown fault {kind!r}: use one of {', '.join(FAULT_KINDS)}")
     if kind == "drop":
         return _Fault("drop")
+    if kind in ("trickle", "trickle-body"):
+        if not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValueError(f"seconds must be a number >= 0, not {seconds!r}")
+        return _Fault(kind, float(seconds))
     if kind == "truncate":
         # A body that starts like a real answer, so a client parsing early would be fooled.
         partial = body if body is not None else b'{"can_edit":true,"description":"ncp do'
