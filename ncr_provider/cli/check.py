@@ -35,7 +35,8 @@ EPILOG = f"""\
 exit codes:
   {EXIT_OK}  every image passed
   {EXIT_VIOLATION}  at least one violation: an image that does not exist, (with --require-immutable)
-     an image whose tags are mutable, or (with --max-tag-age) an image whose newest tag is older
+     an image whose tags are mutable, (with --max-tag-age) an image whose newest tag is older, or
+     (with --min-tag-age) a deployed tag that is missing or was pushed or moved too recently
   {EXIT_USAGE}  bad usage: a rejected name, a reference to a non-NCR registry host, an unreadable
      --from-file/--from-stack, a bad option value; nothing was sent
   {EXIT_UNANSWERED}  no violation, but at least one image could not be checked: credentials missing or
@@ -51,6 +52,9 @@ output formats:
           secrets of --from-stack); and summary {{images, references, passed, violations, errors,
           not_inspected, exit_code}}
   github  GitHub Actions ::error / ::warning annotations (on the line of --from-file), a summary line
+  sarif   SARIF 2.1.0 for code scanning: one rule per kind of verdict, one result per reference,
+          located at its --from-file line or its --from-stack resource and property path
+  junit   JUnit XML: one test case per image, <failure> for a violation, <error> when not checked
 
 A progress line goes to stderr when stderr is a terminal and the run takes over a second.
 Credentials: NCLOUD_ACCESS_KEY and NCLOUD_SECRET_KEY, or ~/.ncloud/configure."""
@@ -71,6 +75,10 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     parser.add_argument("--max-tag-age", type=positive_int, metavar="DAYS",
                         help="an image whose newest tag was last updated more than DAYS days ago (or that has no "
                              "tags) is a violation; reads each image's tag list")
+    parser.add_argument("--min-tag-age", type=positive_int, metavar="MINUTES",
+                        help="a tag a reference deploys (the newest, for a reference naming none) pushed or moved "
+                             "less than MINUTES ago, or missing, is a violation: a deploy racing an unfinished push; "
+                             "references by digest are not judged; reads each image's tag list")
     parser.add_argument("--cache", metavar="DIR",
                         help="keep NCR's answers in DIR across runs (default NCR_CACHE_DIR; off when neither is set); "
                              "never holds credentials")
@@ -96,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from ..signing import now_ms
     from .output import render_check
     from .progress import Progress
-    from .verdict import Summary, judge, judge_tag_age, judge_unplaced
+    from .verdict import Summary, judge, judge_min_tag_age, judge_tag_age, judge_unplaced
 
     with ImageLookup(settings, concurrency=args.concurrency, cache=cache) as lookup:
         placeable, unplaced = check_places(lookup, targets)
@@ -112,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             by_key.setdefault(key, []).append(target)
         # Tag lists go into the same pool before any wait, so they run alongside the image lookups.
         tag_lists = {}
-        if args.max_tag_age is not None:
+        if args.max_tag_age is not None or args.min_tag_age is not None:
             tag_lists = {key: lookup.submit_tags(named[0].ref)[1] for key, named in by_key.items()}
         with Progress(len(by_key) + len(tag_lists), sys.stderr) as progress:
             for future in tag_lists.values():
@@ -120,9 +128,11 @@ def run(args: argparse.Namespace) -> int:
             results = lookup.lookup_many((named[0].ref for named in by_key.values()), on_done=progress.done)
             tags = {key: future.result() for key, future in tag_lists.items()}
     outcomes = [judge(key, by_key[key], result, args.require_immutable) for key, result in results.items()]
+    now = now_ms()
     if args.max_tag_age is not None:
-        now = now_ms()
         outcomes = [judge_tag_age(o, tags[o.key], args.max_tag_age, now) for o in outcomes]
+    if args.min_tag_age is not None:
+        outcomes = [judge_min_tag_age(o, tags[o.key], args.min_tag_age, now) for o in outcomes]
     outcomes += judge_unplaced(unplaced)
     summary = Summary.of(outcomes, not_inspected)
     print(render_check(args.output, outcomes, summary, args.require_immutable, args.max_tag_age), file=sys.stdout)

@@ -23,7 +23,7 @@ EXIT_USAGE = 2
 EXIT_UNANSWERED = 3
 EXIT_INTERRUPTED = 130
 
-OUTPUT_FORMATS = ("table", "json", "github")
+OUTPUT_FORMATS = ("table", "json", "github", "sarif", "junit")
 
 
 class UsageError(Exception):

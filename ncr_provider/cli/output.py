@@ -108,6 +108,10 @@ def render_check(fmt: str, outcomes: list[Outcome], summary: Summary, require_im
         return check_json(outcomes, summary, require_immutable, max_tag_age_days)
     if fmt == "github":
         return check_github(outcomes, summary)
+    if fmt in ("sarif", "junit"):
+        from .reports import check_junit, check_sarif
+
+        return check_sarif(outcomes, summary) if fmt == "sarif" else check_junit(outcomes, summary)
     return check_table(outcomes, summary)
 
 
@@ -166,6 +170,7 @@ def outcome_dict(o: Outcome, with_tags: bool = False) -> dict[str, Any]:
         "site": o.key.site,
         "region": o.key.region,
         "verdict": o.verdict,
+        "kind": o.kind,
         "reason": o.reason,
         "references": [{"ref": t.text, "origin": t.origin, "tag": t.ref and t.ref.tag, "digest": t.ref and t.ref.digest}
                        for t in o.targets],

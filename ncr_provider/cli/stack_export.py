@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,14 +72,15 @@ def from_resources(resources: list[Any], source: str) -> StackScan:
         properties = {part: _reveal(_visible(resource.get(part)), part, hidden) for part in ("inputs", "outputs")}
         scan.not_inspected += [f"{label} {where}" for where in hidden]
         if rtype == NCR_IMAGE_TYPE:
-            scan.targets.append(_ncr_image_target(resource, properties, label))
+            scan.targets.append(dataclasses.replace(_ncr_image_target(resource, properties, label),
+                                                    file=source, resource=urn, path="NcrImage"))
         seen: set[str] = set()  # a Deployment names its image in inputs and outputs: one source is enough
         for found in find_references(properties):
             if found.text in seen:
                 continue
             seen.add(found.text)
             scan.targets.append(Target(found.text, found.ref, f"{label} {found.path}", error=found.error,
-                                      in_stack=True))
+                                      in_stack=True, file=source, resource=urn, path=found.path))
     return scan
 
 

@@ -26,6 +26,10 @@ class Target:
     """Why a reference found in a stack cannot be looked up: it is reported, never skipped."""
     in_stack: bool = False
     """Found in a stack export (the deployment's text) rather than typed in a REF or a file."""
+    resource: str | None = None
+    """In a stack export: the URN of the resource that holds the reference (`file` is the export)."""
+    path: str | None = None
+    """In a stack export: where in that resource, e.g. `inputs.spec.template.spec.containers[0].image`."""
 
 
 def from_arguments(texts: Iterable[str]) -> tuple[list[Target], list[str]]:

@@ -18,6 +18,17 @@ if TYPE_CHECKING:
 
 PASS, VIOLATION, ERROR = "pass", "violation", "error"
 DAY_MS = 24 * 60 * 60 * 1000
+MINUTE_MS = 60 * 1000
+
+# What an outcome is about, for reports that give each kind its own rule (SARIF) or failure type (JUnit).
+PASSED = "passed"
+IMAGE_NOT_FOUND = "image-not-found"
+MUTABLE_TAGS = "mutable-tags"
+TAG_TOO_OLD = "tag-too-old"
+TAG_TOO_NEW = "tag-too-new"
+TAG_NOT_FOUND = "tag-not-found"
+NOT_CHECKED = "not-checked"
+KINDS = (PASSED, IMAGE_NOT_FOUND, MUTABLE_TAGS, TAG_TOO_OLD, TAG_TOO_NEW, TAG_NOT_FOUND, NOT_CHECKED)
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,9 @@ class Outcome:
     newest_tag: TagDetails | None = None
     """With --max-tag-age: the most recently updated tag, if the tag list was read and has one."""
     tags_error: NcrError | None = None
-    """With --max-tag-age: why the tag list could not be read."""
+    """With --max-tag-age or --min-tag-age: why the tag list could not be read."""
+    kind: str = PASSED
+    """One of KINDS: which check decided the verdict (for a pass with an advisory, still `passed`)."""
 
     @property
     def details(self) -> ImageDetails | None:
@@ -81,7 +94,8 @@ def judge_unplaced(unplaced: Sequence[tuple[Target, NcrError]]) -> list[Outcome]
         outcome = grouped.get((target.text, str(error)))
         if outcome is None:
             grouped[(target.text, str(error))] = Outcome(key, [target], error, ERROR,
-                                                         f"could not be checked ({short_error(error)})")
+                                                         f"could not be checked ({short_error(error)})",
+                                                         kind=NOT_CHECKED)
         else:
             outcome.targets.append(target)
     return list(grouped.values())
@@ -90,18 +104,19 @@ def judge_unplaced(unplaced: Sequence[tuple[Target, NcrError]]) -> list[Outcome]
 def judge(key: LookupKey, targets: list[Target], result: ImageDetails | NcrError, require_immutable: bool) -> Outcome:
     """A missing image always violates; mutable tags violate only when immutability is required."""
     if isinstance(result, ImageNotFoundError):
-        return Outcome(key, targets, result, VIOLATION, "image not found")
+        return Outcome(key, targets, result, VIOLATION, "image not found", kind=IMAGE_NOT_FOUND)
     if isinstance(result, NcrError):
-        return Outcome(key, targets, result, ERROR, f"could not be checked ({short_error(result)})")
+        return Outcome(key, targets, result, ERROR, f"could not be checked ({short_error(result)})", kind=NOT_CHECKED)
     mutable = result.tag_mutability_enabled
     if mutable is None:
         if require_immutable:
             # NCR did not say: neither a pass nor proof of a violation.
-            return Outcome(key, targets, result, ERROR, "NCR did not report tag mutability")
+            return Outcome(key, targets, result, ERROR, "NCR did not report tag mutability", kind=NOT_CHECKED)
         return Outcome(key, targets, result, PASS, "exists")
     if mutable:
         if require_immutable:
-            return Outcome(key, targets, result, VIOLATION, "tags are mutable: a pushed tag can be overwritten")
+            return Outcome(key, targets, result, VIOLATION, "tags are mutable: a pushed tag can be overwritten",
+                           kind=MUTABLE_TAGS)
         return Outcome(key, targets, result, PASS, "exists; tags are mutable",
                        advisory="tags are mutable: a pushed tag can be overwritten")
     return Outcome(key, targets, result, PASS, "tags are immutable" if require_immutable else "exists; tags are immutable")
@@ -115,22 +130,61 @@ def judge_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, max_a
     if isinstance(tags, NcrError):
         if outcome.verdict != PASS:
             return outcome
-        return dataclasses.replace(outcome, verdict=ERROR, tags_error=tags,
+        return dataclasses.replace(outcome, verdict=ERROR, tags_error=tags, kind=NOT_CHECKED,
                                    reason=f"tags could not be checked ({short_error(tags)})")
     newest = tags[0] if tags else None  # the client lists tags newest first
     outcome = dataclasses.replace(outcome, newest_tag=newest)
     if outcome.verdict != PASS:
         return outcome
     if newest is None:
-        return dataclasses.replace(outcome, verdict=VIOLATION, reason="has no tags, so no recent one")
+        return dataclasses.replace(outcome, verdict=VIOLATION, kind=TAG_TOO_OLD, reason="has no tags, so no recent one")
     if newest.last_updated is None:
-        return dataclasses.replace(outcome, verdict=ERROR, reason=f"NCR did not report when tag {newest.name} was updated")
+        return dataclasses.replace(outcome, verdict=ERROR, kind=NOT_CHECKED,
+                                   reason=f"NCR did not report when tag {newest.name} was updated")
     age_days = max(0, now_ms - newest.last_updated) // DAY_MS
     if now_ms - newest.last_updated > max_age_days * DAY_MS:
         return dataclasses.replace(
-            outcome, verdict=VIOLATION,
+            outcome, verdict=VIOLATION, kind=TAG_TOO_OLD,
             reason=f"newest tag {newest.name} is {age_days} days old (over {max_age_days}; updated {newest.last_updated_at})")
     return dataclasses.replace(outcome, reason=f"{outcome.reason}; newest tag {newest.name} is {age_days} days old")
+
+
+def judge_min_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, min_age_minutes: int,
+                      now_ms: int) -> Outcome:
+    """With --min-tag-age: an image that otherwise passed violates if a tag it is deployed by was pushed or
+    moved less than MINUTES ago (a deploy racing an unfinished push), or does not exist.
+
+    Each reference's own tag is judged; a reference by digest pins content and is not; one naming
+    neither is judged by the image's newest tag. An image that already failed keeps its verdict.
+    """
+    if outcome.verdict != PASS:
+        return outcome
+    if isinstance(tags, NcrError):
+        return dataclasses.replace(outcome, verdict=ERROR, tags_error=tags, kind=NOT_CHECKED,
+                                   reason=f"tags could not be checked ({short_error(tags)})")
+    by_name = {tag.name: tag for tag in tags}
+    for target in outcome.targets:
+        if target.ref is None or target.ref.digest is not None:
+            continue
+        if target.ref.tag is None:
+            tag = tags[0] if tags else None  # newest first
+            if tag is None:
+                continue  # no tag to race; --max-tag-age judges an image without tags
+        else:
+            tag = by_name.get(target.ref.tag)
+            if tag is None:
+                return dataclasses.replace(outcome, verdict=VIOLATION, kind=TAG_NOT_FOUND,
+                                           reason=f"tag {target.ref.tag} does not exist ({target.text})")
+        if tag.last_updated is None:
+            return dataclasses.replace(outcome, verdict=ERROR, kind=NOT_CHECKED,
+                                       reason=f"NCR did not report when tag {tag.name} was updated")
+        age = now_ms - tag.last_updated
+        if age < min_age_minutes * MINUTE_MS:
+            return dataclasses.replace(
+                outcome, verdict=VIOLATION, kind=TAG_TOO_NEW,
+                reason=f"tag {tag.name} was pushed or moved {max(0, age) // MINUTE_MS} minute(s) ago (under "
+                       f"{min_age_minutes}; updated {tag.last_updated_at}): a deploy may race an unfinished push")
+    return outcome
 
 
 def short_error(error: NcrError) -> str:
