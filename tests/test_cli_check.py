@@ -241,13 +241,13 @@ def test_json_document_holds_every_image_with_details_or_error_and_a_summary(ncp
     web, api, gone = doc["images"]
     assert web == {
         "ref": "prod/team/web", "image": "prod/team/web", "registry": "prod", "image_name": "team/web",
-        "site": "public", "region": "KR", "verdict": "pass", "reason": "tags are immutable",
+        "site": "public", "region": "KR", "verdict": "pass", "kind": "passed", "reason": "tags are immutable",
         "references": [{"ref": "prod/team/web", "origin": "argument", "tag": None, "digest": None}],
         "details": web["details"], "error": None,
     }
     assert web["details"]["tag_mutability_enabled"] is False and web["details"]["pull_count"] == 1284
-    assert (api["verdict"], api["reason"], api["references"][0]["tag"]) == (
-        "violation", "tags are mutable: a pushed tag can be overwritten", "latest")
+    assert (api["verdict"], api["kind"], api["reason"], api["references"][0]["tag"]) == (
+        "violation", "mutable-tags", "tags are mutable: a pushed tag can be overwritten", "latest")
     assert gone["details"] is None and gone["error"]["type"] == "ImageNotFoundError" and gone["verdict"] == "violation"
     assert doc["summary"] == {"images": 3, "references": 3, "passed": 1, "violations": 2, "errors": 0, "not_inspected": 0, "exit_code": 1}
 
