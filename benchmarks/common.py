@@ -44,6 +44,7 @@ class Sizes:
     connection_reads: int  # figure 4 (1000 in the issue)
     startup_runs: int  # figure 6, runs of each command
     memory_images: int  # figure 7 (1000 in the issue)
+    from_file_mb: int = 50  # figure 8: megabytes of --from-file lines (50 in issue 12)
 
 
 FULL = Sizes("full", overhead_reads=200, overhead_repeats=7, concurrent_reads=200, concurrent_repeats=9,
@@ -55,7 +56,7 @@ QUICK = Sizes("quick", overhead_reads=100, overhead_repeats=5, concurrent_reads=
 # For the smoke test: every code path, no meaningful numbers.
 TINY = Sizes("tiny", overhead_reads=10, overhead_repeats=1, concurrent_reads=32, concurrent_repeats=1,
              check_images=40, check_repeats=1, sequential_gets=10, sequential_repeats=1,
-             connection_reads=40, startup_runs=2, memory_images=40)
+             connection_reads=40, startup_runs=2, memory_images=40, from_file_mb=1)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_check  # noqa: E402
 import bench_connections  # noqa: E402
+import bench_from_file  # noqa: E402
+import bench_interrupt  # noqa: E402
 import bench_memory  # noqa: E402
 import bench_provider_concurrency  # noqa: E402
 import bench_provider_size  # noqa: E402
@@ -32,6 +34,8 @@ FIGURES = (
     (5, bench_provider_size),
     (6, bench_startup),
     (7, bench_memory),
+    (8, bench_from_file),
+    (9, bench_interrupt),
 )
 
 

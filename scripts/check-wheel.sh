@@ -9,7 +9,9 @@ python="${1:-.venv/bin/python}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-"$python" -m build --sdist --wheel --outdir "$work/dist" . >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+# No --sdist/--wheel flags: build makes the sdist, then the wheel from the unpacked sdist, so a file
+# missing from the sdist fails here too, and no build/ folder of stale files is left in the checkout.
+"$python" -m build --outdir "$work/dist" . >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 wheels=("$work"/dist/*.whl)
 sdists=("$work"/dist/*.tar.gz)
 [ "${#wheels[@]}" -eq 1 ] && [ -f "${wheels[0]}" ] && [ -f "${sdists[0]}" ] || { echo "expected one wheel and one sdist"; exit 1; }

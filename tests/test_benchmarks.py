@@ -20,6 +20,8 @@ ROW_NAMES = (
     "__provider size",
     "ncr-image --version start-up",
     "ncr-image check: peak memory",
+    "ncr-image check --from-file: peak memory",
+    "Ctrl-C during check: time to exit",
 )
 
 
