@@ -352,8 +352,7 @@ class NcrClient:
     def _attempt(self, url: str, call: _Call) -> _Reply:
         """Send one signed GET and read its whole body, within what is left of the deadline."""
         options = self.options
-        if not self._connections.acquire(timeout=max(0.0, call.stop_at - time.monotonic())):
-            raise _TransportFailure(self._transport_error(call, "no free connection before the deadline"), False)
+        self._acquire_connection(call)
         try:
             remaining = call.stop_at - time.monotonic()
             timeout = (max(0.001, min(options.connect_timeout, remaining)), max(0.001, min(options.read_timeout, remaining)))
@@ -376,6 +375,14 @@ class NcrClient:
         log.debug("GET %s -> %d (attempt %d, access key %s)", call.path, response.status_code, call.attempt,
                   mask(self._auth.access_key))
         return _Reply(response.status_code, response.headers, body)
+
+    def _acquire_connection(self, call: _Call) -> None:
+        """Wait for a free connection until the deadline, in short slices so that close() ends the wait too."""
+        while not self._connections.acquire(timeout=min(0.05, max(0.0, call.stop_at - time.monotonic()))):
+            if self._closed.is_set():
+                raise _TransportFailure(self._transport_error(call, "the client was closed (interrupted)"), False)
+            if time.monotonic() >= call.stop_at:
+                raise _TransportFailure(self._transport_error(call, "no free connection before the deadline"), False)
 
     def _send(self, url: str, timeout: tuple[float, float]) -> requests.Response:
         """One signed attempt. Prepared here and sent with `Session.send`, because `Session.request`

@@ -407,3 +407,24 @@ def test_ctrl_c_during_check_stops_at_once_with_one_line_and_exit_130(ncp_env, f
     assert stderr.splitlines() == ["ncr-image: interrupted"], stderr
     assert stdout == ""
     assert len([r for r in ncp_env.requests if r.status == 429]) <= 2
+
+
+def test_a_closed_client_ends_a_wait_for_a_free_connection(emulator):
+    import threading
+    # given a one-connection client whose connection a trickling answer holds, and a second call waiting for it
+    emulator.enqueue_fault("trickle", seconds=0.5)
+    client = make_client(emulator, max_connections=1, read_timeout=60.0, deadline=600.0)
+    outcomes = []
+    threads = [threading.Thread(target=lambda: outcomes.append(_capture(client.get_image, *IMAGE))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    while not emulator.trickled_bytes:
+        time.sleep(0.01)
+    # when the client is closed, then both calls end: the one in flight and the one waiting for the connection
+    client.close()
+    for thread in threads:
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+    assert sorted(type(o).__name__ for o in outcomes) == ["TransportError", "TransportError"]
+    assert {o.reason for o in outcomes} == {"the client was closed (interrupted)"}
+    assert len(emulator.requests) == 1
