@@ -29,6 +29,18 @@ _DOCKER_FORMS: dict[str, DockerHost] = {form.suffix: form for form in DOCKER_HOS
 _SUFFIX_ALTERNATIVES = "|".join(re.escape(suffix) for suffix in _DOCKER_FORMS)
 _HOST_RE = re.compile(rf"(?P<name>[^.]+)\.(?P<suffix>{_SUFFIX_ALTERNATIVES})")
 _NCR_LOOKALIKE_RE = re.compile(NCR_HOST_PATTERN)
+HOST_MAX = 253  # the longest DNS name: what bounds the cost of matching a host
+
+
+def looks_like_ncr(host: str) -> bool:
+    """Whether a lowercased host name has NCR's shape (`...ncr.<...>ntruss.com`), known form or not.
+
+    The pattern runs only on a host of DNS length; a longer one with NCR's ending counts as NCR's
+    (it is then refused as malformed), so neither a hostile length nor a shape is ever skipped.
+    """
+    if not host.endswith("ntruss.com") or "ncr." not in host:
+        return False
+    return len(host) > HOST_MAX or _NCR_LOOKALIKE_RE.fullmatch(host) is not None
 _PORT_RE = re.compile(r"[0-9]{1,5}")
 
 
@@ -212,15 +224,16 @@ def parse_reference(value: object, field: str = "reference") -> ImageRef:
 def _docker_host(text: str, value: str, field: str) -> tuple[DockerHost, str]:
     """The host form of `host[:port]` and the name before it (registry or private id)."""
     host, colon, port = text.lower().partition(":")
+    shown = host if len(host) <= HOST_MAX else f"{host[:40]}...{host[-40:]} ({len(host)} characters)"
     match = _HOST_RE.fullmatch(host)
     if match is None:
-        if _NCR_LOOKALIKE_RE.fullmatch(host):
-            raise UnknownNcrHost(field, value, f"{host} looks like an NCR registry host but is none of its forms "
+        if looks_like_ncr(host):
+            raise UnknownNcrHost(field, value, f"{shown} looks like an NCR registry host but is none of its forms "
                                                f"({describe_docker_hosts()}, or their private endpoints "
                                                f"{describe_docker_hosts(private=True)})")
-        raise NotNcrReference(field, value, f"{host} is not an NCR registry host ({describe_docker_hosts()})")
+        raise NotNcrReference(field, value, f"{shown} is not an NCR registry host ({describe_docker_hosts()})")
     if colon and not (_PORT_RE.fullmatch(port) and 0 < int(port) < 65536):
-        raise InvalidNameError(field, value, f"the port of {host} must be a number from 1 to 65535")
+        raise InvalidNameError(field, value, f"the port of {shown} must be a number from 1 to 65535")
     return _DOCKER_FORMS[match["suffix"]], match["name"]
 
 
@@ -264,15 +277,39 @@ def tag_reference(registry: str, image_name: str, tag: str, region: str, site: s
 
 
 # An NCR Docker reference inside any text: a whole host name that looks like NCR's (any case), an
-# optional port, then the whole token up to whitespace, a quote, a bracket or a comma. The host
-# starts after no host character, so `x_prod.kr.ncr.ntruss.com` is that host (malformed), never
-# `prod`'s. The whole token is parsed, so a hostile tail (`?`, `%2e`, `\x00`) or an unknown form
-# makes the reference malformed instead of silently shortening or skipping it.
-_EMBEDDED_RE = re.compile(
-    rf"(?<![A-Za-z0-9_.-]){NCR_HOST_PATTERN}(?::[^/\s\"'<>(){{}}\[\],]*)?"
-    r"/[^\s\"'<>(){}\[\],]*",
-    re.IGNORECASE,
-)
+# optional port, a '/', then the whole token up to whitespace, a quote, a bracket or a comma. Host
+# names are the maximal runs of host characters, so `x_prod.kr.ncr.ntruss.com` is that host
+# (malformed), never `prod`'s. The whole token is parsed, so a hostile tail (`?`, `%2e`, `\x00`) or
+# an unknown form makes the reference malformed instead of silently shortening or skipping it.
+# Runs, not one pattern over the text: a single regex with NCR's shape backtracks quadratically on
+# text like `ncr.ncr.ncr...`, and a policy must not hang on a resource's input.
+_HOST_RUN_RE = re.compile(r"[A-Za-z0-9_.-]+")
+_PORT_RE_IN_TEXT = re.compile(r":[^/\s\"'<>(){}\[\],]*")
+_TOKEN_TAIL_RE = re.compile(r"[^\s\"'<>(){}\[\],]*")
+
+
+def _embedded(text: str) -> list[str]:
+    """Every NCR-looking Docker reference in one string, as written."""
+    return [text[start:end] for start, end in _embedded_spans(text)]
+
+
+def _embedded_spans(text: str) -> list[tuple[int, int]]:
+    """Where each NCR-looking Docker reference of one string starts and ends."""
+    spans: list[tuple[int, int]] = []
+    resume = 0  # text up to here is inside a token already read: each character is scanned once
+    for run in _HOST_RUN_RE.finditer(text):
+        if run.start() < resume or not looks_like_ncr(run.group(0).lower()):
+            continue
+        end = run.end()
+        port = _PORT_RE_IN_TEXT.match(text, end)
+        if port:
+            end = port.end()
+        if text.startswith("/", end):
+            end = _TOKEN_TAIL_RE.match(text, end).end()
+            spans.append((run.start(), end))
+        # else a bare host (a login server, a URL's host with no path) names no image
+        resume = end
+    return spans
 
 
 @dataclass(frozen=True)
@@ -295,8 +332,7 @@ def find_references(value: object, path: str = "") -> list[FoundReference]:
     while stack:
         where, item = stack.pop()
         if isinstance(item, str):
-            for match in _EMBEDDED_RE.finditer(item):
-                text = match.group(0)
+            for text in _embedded(item):
                 try:
                     found.append(FoundReference(where, text, parse_reference(text, where or "reference")))
                 except InvalidNameError as exc:
@@ -316,4 +352,9 @@ def replace_references(text: str, replacements: Mapping[str, str]) -> str:
     Tokens are found exactly as `find_references` finds them, so a reference is never matched inside
     a longer one (`...web:1` inside `...web:10`).
     """
-    return _EMBEDDED_RE.sub(lambda match: replacements.get(match.group(0), match.group(0)), text)
+    parts, last = [], 0
+    for start, end in _embedded_spans(text):
+        token = text[start:end]
+        parts += [text[last:start], replacements.get(token, token)]
+        last = end
+    return "".join(parts) + text[last:]

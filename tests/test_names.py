@@ -249,3 +249,23 @@ def test_replace_references_replaces_whole_tokens_only():
     text = "run prod.kr.ncr.ntruss.com/team/web:1 and prod.kr.ncr.ntruss.com/team/web:10, not prod/team/web:1"
     replaced = replace_references(text, {"prod.kr.ncr.ntruss.com/team/web:1": "PINNED"})
     assert replaced == "run PINNED and prod.kr.ncr.ntruss.com/team/web:10, not prod/team/web:1"
+
+
+@pytest.mark.parametrize("text,expected", [
+    # NCR-shaped runs that a single scanning pattern backtracks over quadratically: read once each
+    ("ncr." * 20000 + "x", []),
+    ("a.ncr." * 10000, []),
+    ("prod.kr.ncr.ntruss.com:" * 10000, []),
+    # one token holding thousands of hosts is one reference (parsed whole, so malformed), not thousands
+    ("prod.kr.ncr.ntruss.com/" * 5000, [("prod.kr.ncr.ntruss.com/" * 5000, "InvalidNameError")]),
+    # a host longer than any DNS name, with NCR's ending, is NCR's and malformed: never skipped
+    ("_" * 100000 + ".ncr.ntruss.com/team/web", [("_" * 100000 + ".ncr.ntruss.com/team/web", "UnknownNcrHost")]),
+    # separate tokens are separate references
+    ("prod.kr.ncr.ntruss.com/team/web " * 3, [("prod.kr.ncr.ntruss.com/team/web", None)] * 3),
+    # a bare host (a login server) or a host inside a URL with no image path names no image
+    ("docker login prod.kr.ncr.ntruss.com && curl https://prod.kr.ncr.ntruss.com", []),
+    ("see https://prod.kr.ncr.ntruss.com/team/web:1 now", [("prod.kr.ncr.ntruss.com/team/web:1", None)]),
+])
+def test_the_scanner_reads_hostile_text_once_and_whole(text, expected):
+    found = find_references({"command": text})
+    assert [(f.text, type(f.error).__name__ if f.error else None) for f in found] == expected
