@@ -14,6 +14,7 @@ from pathlib import Path
 # Run as a script from anywhere: the bench modules sit next to this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_audit  # noqa: E402
 import bench_check  # noqa: E402
 import bench_connections  # noqa: E402
 import bench_from_file  # noqa: E402
@@ -36,6 +37,7 @@ FIGURES = (
     (7, bench_memory),
     (8, bench_from_file),
     (9, bench_interrupt),
+    (10, bench_audit),  # issue 15
 )
 
 

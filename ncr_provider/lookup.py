@@ -147,6 +147,13 @@ class ImageLookup:
                 self._futures[(what, key, tag)] = future
         return key, future
 
+    def run_in_pool(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run other work on the same pool as the lookups (e.g. listing a registry's images while they start).
+
+        `fn` may submit lookups, but must not wait on them: with every worker waiting, none would be left.
+        """
+        return self._executor.submit(fn, *args)
+
     def lookup(self, ref: ImageRef) -> Result:
         return self.submit(ref)[1].result()
 

@@ -22,6 +22,7 @@ ROW_NAMES = (
     "ncr-image check: peak memory",
     "ncr-image check --from-file: peak memory",
     "Ctrl-C during check: time to exit",
+    "ncr-image audit: vs ideal",
 )
 
 

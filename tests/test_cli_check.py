@@ -294,7 +294,7 @@ def test_progress_line_appears_on_a_terminal_when_a_run_takes_over_a_second(ncp_
     finally:
         os.close(controller)
     assert process.returncode == 0
-    assert b"\rchecking images: 0/1" in shown
+    assert b"\rchecking images: [--------------------] 0/1" in shown
     assert shown.endswith(b"\r\x1b[K")  # erased before the report
     assert stdout.splitlines()[-1] == "1 image checked: 1 passed, 0 violations, 0 could not be checked."
 

@@ -1,4 +1,4 @@
-"""The `ncr-image` command: `get`, `tags`, `resolve`, `check`, `demo` and `emulator`, one module each.
+"""The `ncr-image` command: `get`, `tags`, `resolve`, `check`, `audit`, `demo` and `emulator`, one module each.
 
 Importing this package costs argparse and nothing more; each command imports what it needs when it runs.
 """
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import check, demo, emulator, get, resolve, tags
+from . import audit, check, demo, emulator, get, resolve, tags
 from .common import (
     EXIT_INTERRUPTED,
     EXIT_UNANSWERED,
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     add_verbose_option(common)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (get, tags, resolve, check, demo, emulator):
+    for module in (get, tags, resolve, check, audit, demo, emulator):
         module.add_parser(subparsers, [common])
     return parser
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import TYPE_CHECKING
 
-from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_USAGE, UsageError, add_ncp_options, look_up_one
+from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_USAGE, Unanswered, UsageError, add_ncp_options, look_up_one
 
 if TYPE_CHECKING:
     from ..lookup import ImageLookup, LookupKey
+    from ..model import TagDetails
     from ..names import ImageRef
 
 DESCRIPTION = """\
@@ -17,13 +19,18 @@ Print the pullable by-digest reference that an NCR tag points at now, and nothin
 `<registry>.<kr|sg|jp>.ncr.ntruss.com/<image>@sha256:...` (`<registry>.ncr.gov-ntruss.com/...` on
 site gov). Deploy that instead of the tag, and what runs cannot change when the tag moves:
 
-  IMAGE=$(ncr-image resolve prod.kr.ncr.ntruss.com/team/web:1.4.2) || exit 1"""
+  IMAGE=$(ncr-image resolve prod.kr.ncr.ntruss.com/team/web:1.4.2) || exit 1
+
+With --platform os/arch[/variant], the reference is pinned to that platform's own manifest
+inside a multi-platform tag (e.g. `--platform linux/arm64`)."""
 
 EPILOG = f"""\
 exit codes:
   {EXIT_OK}  the reference was printed
-  {EXIT_USAGE}  bad usage: a rejected name, no tag, a digest instead of a tag (nothing was sent)
-  {EXIT_UNANSWERED}  no answer: the tag or image does not exist, credentials are missing or rejected, network"""
+  {EXIT_USAGE}  bad usage: a rejected name, no tag, a digest instead of a tag, a malformed --platform
+     (nothing was sent)
+  {EXIT_UNANSWERED}  no answer: the tag or image does not exist, the tag has no image for --platform (or
+     several: give the variant), credentials are missing or rejected, network"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -32,6 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("image", metavar="REF:TAG",
                         help="registry/image:tag, or an NCR Docker reference with a tag")
+    parser.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", type=platform_argument,
+                        help="pin to this platform's own manifest, e.g. linux/arm64 (default: the tag's digest)")
     add_ncp_options(parser)
     parser.set_defaults(run=run)
 
@@ -47,8 +56,38 @@ def run(args: argparse.Namespace) -> int:
 
     def digest_of(lookup: ImageLookup, ref: ImageRef, key: LookupKey) -> str:
         tag = lookup.client_for(key).get_tag(key.registry, key.image_name, ref.tag)
-        return tag.require_digest(f"tag {key.image}:{ref.tag}")
+        if args.platform is None:
+            return tag.require_digest(f"tag {key.image}:{ref.tag}")
+        return platform_digest(tag, args.platform, f"{key.image}:{ref.tag}")
 
     key, digest = look_up_one(args, digest_of, check_ref=needs_a_tag)
     print(digest_reference(key.registry, key.image_name, digest, key.region, key.site), file=sys.stdout)
     return EXIT_OK
+
+
+_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+
+
+def platform_argument(text: str) -> tuple[str, ...]:
+    """argparse type: `os/arch[/variant]`, as Docker writes a platform."""
+    if not _PLATFORM.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected os/arch[/variant] such as linux/arm64, got {text!r}")
+    return tuple(text.split("/"))
+
+
+def platform_digest(tag: TagDetails, platform: tuple[str, ...], what: str) -> str:
+    """The digest of the tag's one image for `platform` (variant optional when only one matches); else Unanswered."""
+    from .output import platform_label
+
+    wanted = "/".join(platform)
+    matching = [p for p in tag.platforms if (p.os, p.architecture) == platform[:2]
+                and (len(platform) == 2 or p.variant == platform[2])]
+    available = ", ".join(platform_label(p) for p in tag.platforms) or "none"
+    if not matching:
+        raise Unanswered(f"Tag {what} has no image for platform {wanted}; its platforms: {available}")
+    if len(matching) > 1:
+        raise Unanswered(f"Tag {what} has {len(matching)} images for platform {wanted}; give the variant "
+                         f"(its platforms: {available})")
+    if matching[0].digest is None:
+        raise Unanswered(f"NCR reported no digest for the {wanted} image of tag {what}")
+    return matching[0].digest
