@@ -432,6 +432,20 @@ def test_a_full_disk_is_exit_3_and_one_sentence(ncp_env, output):
     assert result.stderr == "ncr-image: error: cannot write the output: no space left on device\n"
 
 
+def test_a_full_disk_under_an_error_document_still_leaves_one_sentence(ncp_env):
+    import os
+    import subprocess
+    import sys
+    if not os.path.exists("/dev/full"):
+        pytest.skip("needs /dev/full")
+    env = {**os.environ, "NCLOUD_ACCESS_KEY": "AK\u200b"}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "ncr_provider.cli", "check", "prod/team/web", "-o", "json"],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=60, env=env)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and "U+200B" in result.stderr
+
+
 # -- hostile text from the API -----------------------------------------------------------------------
 
 HOSTILE_TEXT = ("ok\x1b[2J\x1b[31mRED\x1b]0;pwned title\x07\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\"

@@ -103,4 +103,8 @@ def json_error(args: argparse.Namespace, kind: str, messages: Sequence[str], cod
         return
     from .output import error_document
 
-    print(error_document(args.command, kind, messages, code), file=sys.stdout)
+    try:
+        print(error_document(args.command, kind, messages, code), file=sys.stdout)
+        sys.stdout.flush()
+    except OSError:  # a full disk or a closed pipe: the error line on stderr has said what there is to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
