@@ -6,10 +6,20 @@ The public API is exported lazily, so `import ncr_provider.cli` never imports pu
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what a type checker sees; at run time each name is imported on first use (below)
+    from .client import ClientOptions, NcrClient, RetryPolicy
+    from .config import Settings, resolve_settings
+    from .emulator import NcrEmulator
+    from .errors import NcrError
+    from .model import ImageDetails, PlatformImage, RegistryDetails, TagDetails
+    from .provider import NcrImageProvider, NcrImageTagProvider, NcrRegistryProvider
+    from .resource import NcrImage, NcrImageArgs, NcrImageTag, NcrImageTagArgs, NcrRegistry
 
 __version__ = "0.1.0"
 
+# Public name -> the module it lives in; kept in step with the TYPE_CHECKING imports above (a test checks).
 _EXPORTS = {
     "NcrClient": "client",
     "ClientOptions": "client",
@@ -38,7 +48,28 @@ _EXPORTS = {
     "get_registry_output": "functions",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "__version__",
+    "NcrClient",
+    "ClientOptions",
+    "RetryPolicy",
+    "ImageDetails",
+    "TagDetails",
+    "PlatformImage",
+    "RegistryDetails",
+    "Settings",
+    "resolve_settings",
+    "NcrError",
+    "NcrImage",
+    "NcrImageArgs",
+    "NcrImageTag",
+    "NcrImageTagArgs",
+    "NcrRegistry",
+    "NcrImageProvider",
+    "NcrImageTagProvider",
+    "NcrRegistryProvider",
+    "NcrEmulator",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -423,9 +423,10 @@ class NcrClient:
         if isinstance(error, AuthenticationError):
             if call.skew_corrected:
                 # The clock was corrected and NCR still said no: the keys are the cause, not the clock.
-                error = CredentialsRejectedError(**_api_fields(error), skew=describe_skew(self._offset_ms))
+                error = CredentialsRejectedError(**error.api_fields(), access_key=error.access_key,
+                                                 skew=describe_skew(self._offset_ms))
             elif skew is not None and abs(skew) > MAX_SKEW_CORRECTION_MS:
-                error = ClockSkewError(**_api_fields(error), skew=describe_skew(skew))
+                error = ClockSkewError(**error.api_fields(), access_key=error.access_key, skew=describe_skew(skew))
         if reply.status not in self.options.retry.statuses:
             return _Next(error=error)
         return self._backoff(call, error, parse_retry_after(reply.headers.get("Retry-After")))
@@ -507,11 +508,6 @@ def environment_proxies(host: str) -> dict[str, str]:
 def ca_bundle() -> str | bool:
     """The CA bundle requests would take from the environment, or True for the default store."""
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-
-
-def _api_fields(error: NcrApiError) -> dict[str, Any]:
-    keep = ("what", "status", "error_code", "api_message", "request_id", "attempts", "access_key")
-    return {k: error.kwargs[k] for k in keep if k in error.kwargs}
 
 
 def parse_error_body(body: bytes, content_type: str = "") -> tuple[str | None, str | None, str | None]:

@@ -1,169 +1,245 @@
-"""Every error ncr_provider raises: one base class, message templates filled from named fields."""
+"""Every error ncr_provider raises: one base class, each error's fields declared, its message one template.
+
+Each error is a keyword-only dataclass: its fields are typed attributes a type checker sees
+(`error.status`), its message is `fmt` filled from them (and from properties such as `code_text`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, ClassVar
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class NcrError(Exception):
     """Base class of every error raised by ncr_provider."""
 
-    fmt = "An unspecified NCR error occurred"
+    fmt: ClassVar[str] = "An unspecified NCR error occurred"
 
-    def __init__(self, **kwargs: Any):
-        self.kwargs = kwargs
-        for key, value in kwargs.items():
-            setattr(self, key, value)
-        super().__init__(self.fmt.format(**kwargs))
+    def __post_init__(self) -> None:
+        super().__init__(self.fmt.format_map(_Fields(self)))
 
-    def __reduce__(self):
-        return _rebuild, (type(self), self.kwargs)
+    # dataclass's repr would show every field; an exception reads best as its message.
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+    def fields(self) -> dict[str, Any]:
+        """The declared fields and their values (what rebuilds the error)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.fields())
 
     @property
     def message(self) -> str:
         return str(self)
 
 
-def _rebuild(cls: type[NcrError], kwargs: dict[str, Any]) -> NcrError:
-    return cls(**kwargs)
+class _Fields(dict[str, Any]):
+    """The names a template may use: the error's fields and properties."""
+
+    def __init__(self, error: NcrError):
+        super().__init__()
+        self._error = error
+
+    def __missing__(self, key: str) -> Any:
+        return getattr(self._error, key)
 
 
+def _rebuild(cls: type[NcrError], fields: dict[str, Any]) -> NcrError:
+    return cls(**fields)
+
+
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ConfigurationError(NcrError):
     """A setting is missing or invalid."""
 
-    fmt = "{reason}"
+    fmt: ClassVar[str] = "{reason}"
+    reason: str
 
 
+@dataclasses.dataclass(eq=False, repr=False, init=False)
 class InvalidNameError(NcrError):
     """A registry, image or reference name breaks the name rules; nothing was sent."""
 
-    fmt = "Invalid {field} {shown}: {reason}"
+    fmt: ClassVar[str] = "Invalid {field} {shown}: {reason}"
+    field: str
+    value: str
+    reason: str
 
     def __init__(self, field: str, value: str, reason: str):
-        super().__init__(field=field, value=value, reason=reason, shown=shorten(value))
+        self.field, self.value, self.reason = field, value, reason
+        self.__post_init__()
+
+    @property
+    def shown(self) -> str:
+        return shorten(self.value)
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class UnmappedReferenceError(NcrError):
     """A reference names an NCR registry host, but no registry we can look up: never skipped, always reported."""
 
-    fmt = "Cannot check {reference}: {reason}"
+    fmt: ClassVar[str] = "Cannot check {reference}: {reason}"
+    reference: str
+    reason: str
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class InvalidResponseError(NcrError):
     """The API answered with something that is not the documented shape."""
 
-    fmt = "NCR returned an invalid response for {what}: {reason}"
+    fmt: ClassVar[str] = "NCR returned an invalid response for {what}: {reason}"
+    what: str
+    reason: str
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class TransportError(NcrError):
     """The request never got an HTTP answer: connection failure or timeout."""
 
-    fmt = (
+    fmt: ClassVar[str] = (
         "Could not reach NCR at {endpoint} for {what} after {attempts} attempt(s): {reason}. "
         "Check the endpoint and your network."
     )
+    endpoint: str
+    what: str
+    attempts: int
+    reason: str
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class NcrApiError(NcrError):
     """NCR or the API gateway answered with an error status."""
 
-    fmt = "NCR request for {what} failed with HTTP {status}{code_text}: {api_message} (after {attempts} attempt(s){request_text})"
+    fmt: ClassVar[str] = (
+        "NCR request for {what} failed with HTTP {status}{code_text}: {api_message} "
+        "(after {attempts} attempt(s){request_text})"
+    )
+    what: str
+    status: int
+    error_code: str | None = None
+    api_message: str | None = None
+    request_id: str | None = None
+    attempts: int = 1
 
-    def __init__(
-        self,
-        *,
-        what: str,
-        status: int,
-        error_code: str | None = None,
-        api_message: str | None = None,
-        request_id: str | None = None,
-        attempts: int = 1,
-        **extra: Any,
-    ):
-        super().__init__(
-            what=what,
-            status=status,
-            error_code=error_code,
-            api_message=api_message or "no message",
-            request_id=request_id,
-            attempts=attempts,
-            code_text=f" (NCP errorCode {error_code})" if error_code else "",
-            request_text=f", request id {request_id}" if request_id else "",
-            **extra,
-        )
+    def __post_init__(self) -> None:
+        self.api_message = self.api_message or "no message"
+        super().__post_init__()
 
-    def __reduce__(self):
-        kwargs = {k: v for k, v in self.kwargs.items() if k not in ("code_text", "request_text")}
-        return _rebuild, (type(self), kwargs)
+    @property
+    def code_text(self) -> str:
+        return f" (NCP errorCode {self.error_code})" if self.error_code else ""
+
+    @property
+    def request_text(self) -> str:
+        return f", request id {self.request_id}" if self.request_id else ""
+
+    def api_fields(self) -> dict[str, Any]:
+        """The fields every API error has (what another kind of API error is built from)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(NcrApiError)}
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class AuthenticationError(NcrApiError):
-    fmt = (
+    fmt: ClassVar[str] = (
         "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}). "
         "Check the access key {access_key} and its secret key, and that this machine's clock is correct."
     )
+    access_key: str
+    """Masked, never the whole key."""
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ClockSkewError(AuthenticationError):
     """A 401 whose Date header puts this machine's clock further off than the client corrects for (a day)."""
 
-    fmt = (
+    fmt: ClassVar[str] = (
         "NCR rejected the request for {what}, and its Date header says this machine's clock is off by {skew}, "
         "too far to correct automatically (HTTP {status}{code_text}: {api_message}). "
         "Synchronise the clock (NTP) and try again."
     )
+    skew: str
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class CredentialsRejectedError(AuthenticationError):
     """A 401 that persisted after the clock offset was corrected: the keys, not the clock, are wrong."""
 
-    fmt = (
+    fmt: ClassVar[str] = (
         "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}) even after correcting "
         "for this machine's clock being off by {skew}, so the clock is not the cause. "
         "Check the access key {access_key} and its secret key."
     )
+    skew: str
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class PermissionDeniedError(NcrApiError):
-    fmt = (
+    fmt: ClassVar[str] = (
         "Access key {access_key} may not read {what} (HTTP {status}{code_text}: {api_message}). "
         "Grant it NCR read permission in Sub Account."
     )
+    access_key: str
+    """Masked, never the whole key."""
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ImageNotFoundError(NcrApiError):
-    fmt = "Image {registry}/{image} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    fmt: ClassVar[str] = "Image {registry}/{image} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    registry: str
+    image: str
+    region: str
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class TagNotFoundError(NcrApiError):
-    fmt = "Tag {registry}/{image}:{tag} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    fmt: ClassVar[str] = "Tag {registry}/{image}:{tag} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    registry: str
+    image: str
+    tag: str
+    region: str
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class RegistryNotFoundError(NcrError):
     """No registry of that name in the region's registry list (the list answered; the name is not in it)."""
 
-    fmt = "Registry {registry} not found in region {region}."
+    fmt: ClassVar[str] = "Registry {registry} not found in region {region}."
+    registry: str
+    region: str
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class NoMatchingTagError(NcrError):
     """The tag list answered, but no tag fits the selection (a digest, or the newest matching a pattern)."""
 
-    fmt = "No tag of image {registry}/{image} in region {region} {selection}."
+    fmt: ClassVar[str] = "No tag of image {registry}/{image} in region {region} {selection}."
+    registry: str
+    image: str
+    region: str
+    selection: str
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class NotFoundError(NcrApiError):
-    fmt = "{what} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    fmt: ClassVar[str] = "{what} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    region: str
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ThrottledError(NcrApiError):
-    fmt = (
+    fmt: ClassVar[str] = (
         "NCR throttled the request for {what}: HTTP {status}{code_text}: {api_message}, "
         "still throttled after {attempts} attempt(s). Lower the request rate or concurrency and retry later."
     )
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ServerError(NcrApiError):
-    fmt = "NCR failed to answer {what}: HTTP {status}{code_text}: {api_message} (after {attempts} attempt(s){request_text})."
+    fmt: ClassVar[str] = (
+        "NCR failed to answer {what}: HTTP {status}{code_text}: {api_message} (after {attempts} attempt(s){request_text})."
+    )
 
 
 def shorten(value: object, limit: int = 60) -> str:

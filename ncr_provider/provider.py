@@ -11,6 +11,7 @@ inputs it takes, how its id splits, and which outputs a read returns.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -39,10 +40,14 @@ from .selection import SelectedTag, TagSelection, select_tag, selection_problems
 PROVIDER_SERVER_WORKERS = 4
 
 
+@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ReadOnlyError(NcrError):
     """Something asked a read resource (NcrImage, NcrImageTag) to create, update, delete or diff; it only ever reads."""
 
-    fmt = ("{resource} is read-only: it cannot {operation} an NCR {thing}, it only reads an existing one "
+    resource: str
+    operation: str
+    thing: str
+    fmt: ClassVar[str] = ("{resource} is read-only: it cannot {operation} an NCR {thing}, it only reads an existing one "
            "({resource}(...) and {resource}.get(...) register it as a read).")
 
 

@@ -1,40 +1,50 @@
 """The `ncr-image` command: `get`, `tags`, `resolve`, `check`, `audit`, `demo` and `emulator`, one module each.
 
 Importing this package costs argparse and nothing more; each command imports what it needs when it runs.
+Commands are listed once, in COMMANDS; each module registers its parser (`add_parser`) and its `run`.
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import ModuleType
 
 from .. import __version__
-from . import audit, check, demo, emulator, get, resolve, tags
-from .common import (
-    EXIT_INTERRUPTED,
-    EXIT_UNANSWERED,
-    EXIT_USAGE,
-    PROG,
-    Unanswered,
-    UsageError,
-    add_verbose_option,
-    error_line,
-    setup_logging,
-)
+from ..errors import NcrError
+from .common import PROG, ExitCode, Unanswered, UsageError, add_verbose_option, error_line, setup_logging
+from .output import write_error_document
 
 __all__ = ["main", "build_parser"]
 
 DESCRIPTION = "Read NAVER Cloud Container Registry (NCR) image details; gate pipelines on them."
-EXIT_BROKEN_PIPE = 141  # what a shell reports for a process killed by SIGPIPE
 OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 """Write failures that mean the output has nowhere to go (a full disk, a quota, a dead device)."""
 EPILOG = """\
 start with:  ncr-image demo
 credentials: NCLOUD_ACCESS_KEY / NCLOUD_SECRET_KEY, or ~/.ncloud/configure ([DEFAULT] or NCLOUD_PROFILE)
 exit codes:  0 ok, 1 check found a violation, 2 bad usage (nothing sent), 3 no answer (see each command's --help)"""
+
+
+# Command name -> the module under ncr_provider.cli that implements it, in the order `--help` lists them.
+COMMANDS: Mapping[str, str] = {
+    "get": "get",
+    "tags": "tags",
+    "resolve": "resolve",
+    "check": "check",
+    "audit": "audit",
+    "demo": "demo",
+    "emulator": "emulator",
+}
+
+
+def command_module(name: str) -> ModuleType:
+    """The module of a registered command."""
+    return importlib.import_module(f"{__name__}.{COMMANDS[name]}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     add_verbose_option(common)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (get, tags, resolve, check, audit, demo, emulator):
-        module.add_parser(subparsers, [common])
+    for name in COMMANDS:
+        command_module(name).add_parser(subparsers, [common])
     return parser
 
 
@@ -56,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and argparse's own usage errors
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     setup_logging(args.verbose)
     try:
         code = args.run(args)
@@ -65,46 +75,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         for message in exc.messages:
             error_line(message)
-        json_error(args, exc.kind, exc.messages, EXIT_USAGE)
-        return EXIT_USAGE
+        json_error(args, exc.kind, exc.messages, ExitCode.USAGE)
+        return ExitCode.USAGE
     except Unanswered as exc:
         error_line(exc)
-        json_error(args, exc.kind, [str(exc)], EXIT_UNANSWERED)
-        return EXIT_UNANSWERED
+        json_error(args, exc.kind, [str(exc)], ExitCode.UNANSWERED)
+        return ExitCode.UNANSWERED
     except KeyboardInterrupt:
         # By now every lookup has stopped (ImageLookup.close ends waits and cuts connections): one line, no traceback.
         newline = "\n" if sys.stderr.isatty() else ""  # past the terminal's "^C"
         print(f"{newline}{PROG}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # The reader (`| head`) went away: say nothing more, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
+        return ExitCode.BROKEN_PIPE
     except OSError as exc:
         if exc.errno not in OUTPUT_ERRNOS:
             raise
         # Nothing more can be written: drop what is buffered so interpreter exit does not try again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         error_line(f"cannot write the output: {(exc.strerror or 'write failed').lower()}")
-        return EXIT_UNANSWERED
-    except Exception as exc:
-        from ..errors import NcrError
-
-        if isinstance(exc, NcrError):  # an error sentence we did not expect here is still a sentence
-            error_line(exc)
-            json_error(args, type(exc).__name__, [str(exc)], EXIT_UNANSWERED)
-            return EXIT_UNANSWERED
-        raise
+        return ExitCode.UNANSWERED
+    except NcrError as exc:  # an error sentence we did not expect here is still a sentence
+        error_line(exc)
+        json_error(args, type(exc).__name__, [str(exc)], ExitCode.UNANSWERED)
+        return ExitCode.UNANSWERED
 
 
 def json_error(args: argparse.Namespace, kind: str, messages: Sequence[str], code: int) -> None:
     """With `-o json`, a program reading stdout still gets one document, saying what went wrong."""
     if getattr(args, "output", None) != "json":
         return
-    from .output import error_document
-
     try:
-        print(error_document(args.command, kind, messages, code), file=sys.stdout)
+        write_error_document(sys.stdout, args.command, kind, messages, code)
         sys.stdout.flush()
     except OSError:  # a full disk or a closed pipe: the error line on stderr has said what there is to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

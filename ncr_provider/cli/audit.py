@@ -8,17 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .common import (
-    EXIT_OK,
-    EXIT_UNANSWERED,
-    EXIT_USAGE,
-    EXIT_VIOLATION,
-    OUTPUT_FORMATS,
-    Unanswered,
-    UsageError,
-    add_ncp_options,
-    positive_int,
-)
+from .common import OUTPUT_FORMATS, ExitCode, Unanswered, UsageError, add_ncp_options, positive_int
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -37,11 +27,11 @@ pulls and its registry's scan-on-push setting. Lookups run concurrently over one
 
 EPILOG = f"""\
 exit codes (as `check`):
-  {EXIT_OK}  every image passed
-  {EXIT_VIOLATION}  at least one violation: mutable tags, (with --max-tag-age) an old newest tag, or a
+  {ExitCode.OK}  every image passed
+  {ExitCode.VIOLATION}  at least one violation: mutable tags, (with --max-tag-age) an old newest tag, or a
      --registry that does not exist
-  {EXIT_USAGE}  bad usage: a rejected registry name or option value; nothing was sent
-  {EXIT_UNANSWERED}  no violation, but something could not be checked: credentials, network, a registry's
+  {ExitCode.USAGE}  bad usage: a rejected registry name or option value; nothing was sent
+  {ExitCode.UNANSWERED}  no violation, but something could not be checked: credentials, network, a registry's
      image list, or NCR not reporting tag mutability
 
 output formats:
@@ -161,23 +151,23 @@ def collect(name: str, details: RegistryDetails | None, listing: Future[Any] | N
     """Wait for one registry's lookups and judge each image; a missing registry is a violation."""
     from ..errors import NcrError, RegistryNotFoundError
     from .targets import Target
-    from .verdict import ERROR, VIOLATION, Outcome, Unplaced, judge, judge_tag_age, short_error
+    from .verdict import Outcome, Unplaced, Verdict, judge, judge_tag_age, short_error
 
     place = Unplaced(f"{name}/*", settings.site, settings.region, name)
     target = Target(name, None, "--registry" if listing is None else "registry list")
     if details is None or listing is None:
         error = RegistryNotFoundError(registry=name, region=settings.region)
-        return RegistryAudit(name, None, error, [Outcome(place, [target], error, VIOLATION, "registry not found")])
+        return RegistryAudit(name, None, error, [Outcome(place, [target], error, Verdict.VIOLATION, "registry not found")])
     try:
         listed = listing.result()
     except NcrError as exc:
         reason = f"its images could not be listed ({short_error(exc)})"
-        return RegistryAudit(name, details, exc, [Outcome(place, [target], exc, ERROR, reason)])
+        return RegistryAudit(name, details, exc, [Outcome(place, [target], exc, Verdict.ERROR, reason)])
     audit = RegistryAudit(name, details)
     now = now_ms()
     for item in listed:
         if item.error is not None:
-            audit.outcomes.append(Outcome(place, [target], item.error, ERROR, "the image list named an invalid image"))
+            audit.outcomes.append(Outcome(place, [target], item.error, Verdict.ERROR, "the image list named an invalid image"))
             continue
         key = _key(settings, name, item.image_name)
         image_target = Target(f"{name}/{item.image_name}", None, f"registry {name}")
@@ -222,7 +212,7 @@ def _scan_cell(audit: RegistryAudit) -> str:
 def audit_table(audits: list[RegistryAudit], summary: Summary) -> str:
     """A row per image (and per registry that failed as a whole), then each failure's sentence, then the totals."""
     from .output import RESULT_LABEL, cell, region_label, table, tags_cell
-    from .verdict import PASS
+    from .verdict import Verdict
 
     rows = []
     for audit in audits:
@@ -233,7 +223,7 @@ def audit_table(audits: list[RegistryAudit], summary: Summary) -> str:
     if not rows:
         return "No registries or images to audit.\n" + sentence(audits, summary)
     parts = [table(("IMAGE", "REGION", "TAGS", "LAST PUSH", "PULLS", "SCAN ON PUSH", "RESULT"), rows)]
-    failed = [o for a in audits for o in a.outcomes if o.verdict != PASS]
+    failed = [o for a in audits for o in a.outcomes if o.verdict != Verdict.PASS]
     if failed:
         parts.append("")
         parts += [f"{RESULT_LABEL[o.verdict]} {o.message}" for o in failed]
@@ -274,14 +264,14 @@ def audit_json(audits: list[RegistryAudit], summary: Summary, max_tag_age: int |
 def audit_github(audits: list[RegistryAudit], summary: Summary) -> str:
     """`::error` for each violation and each image (or registry) that could not be checked, then the totals."""
     from .output import annotation, region_label
-    from .verdict import ERROR, VIOLATION
+    from .verdict import Verdict
 
     lines = []
     for audit in audits:
         for o in audit.outcomes:
-            if o.verdict == VIOLATION:
+            if o.verdict == Verdict.VIOLATION:
                 lines.append(annotation("error", f"NCR audit violation: {o.key.image}", o.message))
-            elif o.verdict == ERROR:
+            elif o.verdict == Verdict.ERROR:
                 lines.append(annotation("error", f"NCR audit could not check: {o.key.image}", o.message))
             else:
                 lines.append(f"ok {o.key.image} ({region_label(o.key)}): {o.reason}")

@@ -5,18 +5,23 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import NcrError
+from ..errors import ConfigurationError, NcrError
 from .common import (
-    EXIT_OK,
-    EXIT_UNANSWERED,
-    EXIT_USAGE,
-    EXIT_VIOLATION,
     OUTPUT_FORMATS,
+    ExitCode,
+    Unanswered,
     UsageError,
     add_ncp_options,
     non_negative_int,
     positive_int,
+    require_credentials,
+    resolve,
 )
+from .output import write_check
+from .progress import Progress
+from .stack_export import from_stack_file
+from .targets import Problems, Target, check_places, from_arguments, from_file
+from .verdict import Summary, judge, judge_min_tag_age, judge_tag_age, judge_unplaced
 
 DESCRIPTION = """\
 Check that NCR images exist (and, with --require-immutable, that their repositories refuse
@@ -33,13 +38,13 @@ placed is reported as not checked, and the rest of the stack is still checked.""
 
 EPILOG = f"""\
 exit codes:
-  {EXIT_OK}  every image passed
-  {EXIT_VIOLATION}  at least one violation: an image that does not exist, (with --require-immutable)
+  {ExitCode.OK}  every image passed
+  {ExitCode.VIOLATION}  at least one violation: an image that does not exist, (with --require-immutable)
      an image whose tags are mutable, (with --max-tag-age) an image whose newest tag is older, or
      (with --min-tag-age) a deployed tag that is missing or was pushed or moved too recently
-  {EXIT_USAGE}  bad usage: a rejected name, a reference to a non-NCR registry host, an unreadable
+  {ExitCode.USAGE}  bad usage: a rejected name, a reference to a non-NCR registry host, an unreadable
      --from-file/--from-stack, a bad option value; nothing was sent
-  {EXIT_UNANSWERED}  no violation, but at least one image could not be checked: credentials missing or
+  {ExitCode.UNANSWERED}  no violation, but at least one image could not be checked: credentials missing or
      rejected, network, throttling after retries, NCR not reporting what a check needs
      (tag mutability with --require-immutable, tag times with --max-tag-age) or answering with
      a field of the wrong type, or a reference that could not be placed (an unknown private
@@ -94,17 +99,13 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
 
 def run(args: argparse.Namespace) -> int:
     """Parse every source, then look each distinct image up once, judge, report; returns the exit code."""
-    from .common import require_credentials, resolve
-
     targets, not_inspected = gather_targets(args)
     settings = resolve(args)
     cache = open_cache(args)
 
+    # Only now: the client stack imports requests, which `ncr-image --version` must not pay for.
     from ..lookup import ImageLookup
     from ..signing import now_ms
-    from .output import render_check
-    from .progress import Progress
-    from .verdict import Summary, judge, judge_min_tag_age, judge_tag_age, judge_unplaced
 
     with ImageLookup(settings, concurrency=args.concurrency, cache=cache) as lookup:
         placeable, unplaced = check_places(lookup, targets)
@@ -135,15 +136,13 @@ def run(args: argparse.Namespace) -> int:
         outcomes = [judge_min_tag_age(o, tags[o.key], args.min_tag_age, now) for o in outcomes]
     outcomes += judge_unplaced(unplaced)
     summary = Summary.of(outcomes, not_inspected)
-    print(render_check(args.output, outcomes, summary, args.require_immutable, args.max_tag_age), file=sys.stdout)
+    write_check(sys.stdout, args.output, outcomes, summary, args.require_immutable, args.max_tag_age)
     return summary.exit_code
 
 
 def open_cache(args: argparse.Namespace):
     """The on-disk cache asked for by --cache / NCR_CACHE_DIR, or None; a bad NCR_CACHE_TTL means no answer (3)."""
     from ..cache import cache_from
-    from ..errors import ConfigurationError
-    from .common import Unanswered
 
     try:
         return cache_from(args.cache, args.cache_ttl)
@@ -151,15 +150,12 @@ def open_cache(args: argparse.Namespace):
         raise Unanswered(str(exc)) from None
 
 
-def gather_targets(args: argparse.Namespace):
+def gather_targets(args: argparse.Namespace) -> tuple[list[Target], list[str]]:
     """Every Target from REFs, files and stacks, and where a stack holds secrets it could not read.
 
     A rejected name in a REF or a file line is bad usage, all reported at once before anything is
     sent; a reference a stack holds is the deployment's, so a bad one is reported as its own outcome.
     """
-    from .stack_export import from_stack_file
-    from .targets import Problems, from_arguments, from_file
-
     if not (args.refs or args.from_file or args.from_stack):
         raise UsageError("nothing to check: give REFs, --from-file or --from-stack")
     if args.from_file.count("-") > 1:
@@ -178,32 +174,3 @@ def gather_targets(args: argparse.Namespace):
     if problems:
         raise UsageError(*problems.messages())
     return targets, not_inspected
-
-
-def check_places(lookup, targets):
-    """Split targets into those that can be looked up and (target, error) pairs that cannot.
-
-    A site or region NCR does not have is bad usage when typed (a REF, a file line) and an
-    unplaceable reference when a stack holds it (an NcrImage may carry any text). Nothing is sent.
-    """
-    from ..errors import ConfigurationError, UnmappedReferenceError
-
-    placeable, unplaced, problems = [], [], []
-    for target in targets:
-        if target.error is not None or target.ref is None:
-            unplaced.append((target, target.error))
-            continue
-        try:
-            lookup.place(target.ref)
-        except UnmappedReferenceError as exc:
-            unplaced.append((target, exc))
-        except ConfigurationError as exc:
-            if target.in_stack:
-                unplaced.append((target, exc))
-            else:
-                problems.append(f"{target.origin}: {target.text}: {exc}")
-        else:
-            placeable.append(target)
-    if problems:
-        raise UsageError(*problems)
-    return placeable, unplaced

@@ -6,22 +6,31 @@ Only the standard library at import time: `ncr-image --version` must start faste
 from __future__ import annotations
 
 import argparse
+import enum
 import sys
-from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..lookup import ImageLookup, LookupKey
-    from ..names import ImageRef
 
 PROG = "ncr-image"
 
-EXIT_OK = 0
-EXIT_VIOLATION = 1
-EXIT_USAGE = 2
-EXIT_UNANSWERED = 3
-EXIT_INTERRUPTED = 130
+
+
+class ExitCode(enum.IntEnum):
+    """What `ncr-image` exits with; each command's --help says which of these it uses and when."""
+
+    OK = 0
+    VIOLATION = 1
+    """`check` found an image that breaks a rule."""
+    USAGE = 2
+    """Bad usage or a rejected name: nothing was sent."""
+    UNANSWERED = 3
+    """No answer could be had: credentials, network, or NCR not saying what a check needs."""
+    INTERRUPTED = 130
+    BROKEN_PIPE = 141
+    """What a shell reports for a process killed by SIGPIPE."""
+
 
 OUTPUT_FORMATS = ("table", "json", "github", "sarif", "junit")
 
@@ -116,38 +125,6 @@ def require_credentials(settings: Settings) -> None:
         if settings.credentials_problem:
             raise UsageError(str(exc), kind=type(exc).__name__) from None
         raise Unanswered(exc) from None
-
-
-def look_up_one(args: argparse.Namespace, fetch: Callable[[ImageLookup, ImageRef, LookupKey], Any],
-                check_ref: Callable[[ImageRef], None] | None = None) -> tuple[LookupKey, Any]:
-    """The one-image commands' path: parse `args.image`, refuse a bad name, place or missing credentials
-    before anything is sent, then `fetch`; an NcrError, raised or returned, becomes Unanswered."""
-    from ..errors import InvalidNameError, NcrError
-    from ..lookup import ImageLookup
-    from ..names import parse_reference
-    from .check import check_places
-    from .targets import Target
-
-    try:
-        ref = parse_reference(args.image, "image")
-    except InvalidNameError as exc:
-        raise UsageError(str(exc), kind=type(exc).__name__) from None
-    if check_ref is not None:
-        check_ref(ref)
-    settings = resolve(args)
-    with ImageLookup(settings, concurrency=1) as lookup:
-        unplaced = check_places(lookup, [Target(args.image, ref, "argument")])[1]
-        if unplaced:
-            raise Unanswered(str(unplaced[0][1]))
-        require_credentials(settings)
-        try:
-            key = lookup.key_for(ref)  # maps a private endpoint id through the registry list
-            result = fetch(lookup, ref, key)
-        except NcrError as exc:
-            raise Unanswered(exc) from None
-    if isinstance(result, NcrError):
-        raise Unanswered(result)
-    return key, result
 
 
 def error_line(message: object, stream: IO[str] | None = None) -> None:

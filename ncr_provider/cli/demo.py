@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import EXIT_OK, Unanswered
+from .common import ExitCode, Unanswered
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     print("\nWhat `ncr-image check --require-immutable` says about each one:", file=out)
     print(verdict_lines(outcomes), file=out)
     print(NEXT_STEPS, file=out)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def read_samples(emulator) -> list:

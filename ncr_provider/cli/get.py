@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_USAGE, add_ncp_options, look_up_one
+from .common import ExitCode, add_ncp_options
+from .one_image import look_up_one
+from .output import write_details
 
 EPILOG = f"""\
 exit codes:
-  {EXIT_OK}  the details were printed
-  {EXIT_USAGE}  bad usage or a rejected name (nothing was sent)
-  {EXIT_UNANSWERED}  no answer: the image does not exist, credentials are missing or rejected, network"""
+  {ExitCode.OK}  the details were printed
+  {ExitCode.USAGE}  bad usage or a rejected name (nothing was sent)
+  {ExitCode.UNANSWERED}  no answer: the image does not exist, credentials are missing or rejected, network"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -28,8 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from .output import details_json, details_table
 
     key, details = look_up_one(args, lambda lookup, ref, key: lookup.lookup(ref))
-    print(details_json(details) if args.output == "json" else details_table(key, details), file=sys.stdout)
-    return EXIT_OK
+    write_details(sys.stdout, args.output, key, details)
+    return ExitCode.OK

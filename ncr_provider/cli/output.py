@@ -1,21 +1,24 @@
-"""The output formats: `table` for people, `json` for programs, `github` for GitHub Actions annotations."""
+"""The output formats: `table` for people, `json` for programs, `github` for GitHub Actions annotations.
+
+Each command's report is written by one `write_*` function to the stream it is given; the pieces
+they are built from return text.
+"""
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..terminal import strip_control
-from .verdict import ERROR, PASS, VIOLATION, Outcome, Summary, Unplaced
+from .verdict import Outcome, Summary, Unplaced, Verdict
 
 if TYPE_CHECKING:
     from ..lookup import LookupKey
     from ..model import ImageDetails, PlatformImage, TagDetails
 
 JSON_VERSION = 1
-RESULT_LABEL = {PASS: "PASS", VIOLATION: "FAIL", ERROR: "ERROR"}
+RESULT_LABEL = {Verdict.PASS: "PASS", Verdict.VIOLATION: "FAIL", Verdict.ERROR: "ERROR"}
 
 
 # -- shared cells ---------------------------------------------------------------------------------
@@ -63,6 +66,11 @@ def details_json(details: ImageDetails) -> str:
     return json.dumps(details.to_dict(), indent=2)
 
 
+def write_details(out: IO[str], fmt: str, key: LookupKey, details: ImageDetails) -> None:
+    """`get`'s report: the details as a table or as one JSON object."""
+    print(details_json(details) if fmt == "json" else details_table(key, details), file=out)
+
+
 # -- tags ---------------------------------------------------------------------------------------
 
 def tags_table(key: LookupKey, tags: Sequence[TagDetails]) -> str:
@@ -79,6 +87,11 @@ def tags_json(key: LookupKey, tags: Sequence[TagDetails]) -> str:
     return json.dumps({"image": key.image, "registry": key.registry, "image_name": key.image_name,
                        "site": key.site, "region": key.region, "count": len(tags),
                        "tags": [t.to_dict() for t in tags]}, indent=2)
+
+
+def write_tags(out: IO[str], fmt: str, key: LookupKey, tags: Sequence[TagDetails]) -> None:
+    """`tags`' report: a row per tag, or one JSON document."""
+    print(tags_json(key, tags) if fmt == "json" else tags_table(key, tags), file=out)
 
 
 def short_digest(digest: str | None) -> str | None:
@@ -101,18 +114,20 @@ def platform_label(platform: PlatformImage) -> str:
 
 # -- check --------------------------------------------------------------------------------------
 
-def render_check(fmt: str, outcomes: list[Outcome], summary: Summary, require_immutable: bool,
-                 max_tag_age_days: int | None = None) -> str:
+def write_check(out: IO[str], fmt: str, outcomes: list[Outcome], summary: Summary, require_immutable: bool,
+                max_tag_age_days: int | None = None) -> None:
     """The check report in one of OUTPUT_FORMATS."""
     if fmt == "json":
-        return check_json(outcomes, summary, require_immutable, max_tag_age_days)
-    if fmt == "github":
-        return check_github(outcomes, summary)
-    if fmt in ("sarif", "junit"):
-        from .reports import check_junit, check_sarif
+        text = check_json(outcomes, summary, require_immutable, max_tag_age_days, pretty=out.isatty())
+    elif fmt == "github":
+        text = check_github(outcomes, summary)
+    elif fmt in ("sarif", "junit"):
+        from .reports import check_junit, check_sarif  # xml.etree only for these formats, not at every start-up
 
-        return check_sarif(outcomes, summary) if fmt == "sarif" else check_junit(outcomes, summary)
-    return check_table(outcomes, summary)
+        text = check_sarif(outcomes, summary) if fmt == "sarif" else check_junit(outcomes, summary)
+    else:
+        text = check_table(outcomes, summary)
+    print(text, file=out)
 
 
 def check_table(outcomes: list[Outcome], summary: Summary) -> str:
@@ -126,7 +141,7 @@ def check_table(outcomes: list[Outcome], summary: Summary) -> str:
         rows.append((o.key.image, region_label(o.key), tags_cell(d), cell(d and d.pull_count),
                      cell(d and d.last_updated_at), f"{RESULT_LABEL[o.verdict]:<5} {o.reason}"))
     parts = [table(("IMAGE", "REGION", "TAGS", "PULLS", "LAST UPDATED", "RESULT"), rows)]
-    failed = [o for o in outcomes if o.verdict != PASS]
+    failed = [o for o in outcomes if o.verdict != Verdict.PASS]
     if failed:
         parts.append("")
         for o in failed:
@@ -186,13 +201,13 @@ def outcome_dict(o: Outcome, with_tags: bool = False) -> dict[str, Any]:
 
 
 def check_json(outcomes: list[Outcome], summary: Summary, require_immutable: bool,
-               max_tag_age_days: int | None = None) -> str:
+               max_tag_age_days: int | None = None, pretty: bool = False) -> str:
     # Indented for a person at a terminal; compact for a pipe (json's C encoder only runs without indent).
-    indent = 2 if sys.stdout.isatty() else None
+    indent = 2 if pretty else None
     return json.dumps(check_document(outcomes, summary, require_immutable, max_tag_age_days), indent=indent)
 
 
-def error_document(command: str, kind: str, messages: Sequence[str], exit_code: int) -> str:
+def write_error_document(out: IO[str], command: str, kind: str, messages: Sequence[str], exit_code: int) -> None:
     """The `-o json` document of a run that ended before any result: the error, and for `check` an
     empty image list and a summary carrying the exit code, so readers of either shape see the failure."""
     error: dict[str, Any] = {"type": kind, "message": " ".join(str(messages[0]).split())}
@@ -202,7 +217,7 @@ def error_document(command: str, kind: str, messages: Sequence[str], exit_code: 
     if command == "check":
         document["images"] = []
         document["summary"] = {**Summary().to_dict(), "exit_code": exit_code}
-    return json.dumps(document, indent=2 if sys.stdout.isatty() else None)
+    print(json.dumps(document, indent=2 if out.isatty() else None), file=out)
 
 
 def check_github(outcomes: list[Outcome], summary: Summary) -> str:
@@ -211,10 +226,10 @@ def check_github(outcomes: list[Outcome], summary: Summary) -> str:
     for o in outcomes:
         where = _file_properties(o)
         named_by = "; ".join(t.origin if t.origin != "argument" else t.text for t in o.targets)
-        if o.verdict == VIOLATION:
+        if o.verdict == Verdict.VIOLATION:
             lines.append(annotation("error", f"NCR image violation: {o.key.image}",
                                     f"{_sentence(o.message)} Named by: {named_by}", where))
-        elif o.verdict == ERROR:
+        elif o.verdict == Verdict.ERROR:
             lines.append(annotation("error", f"NCR image not checked: {o.key.image}",
                                     f"{_sentence(o.message)} Named by: {named_by}", where))
         elif o.advisory:

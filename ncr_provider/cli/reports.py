@@ -16,19 +16,17 @@ from xml.etree import ElementTree
 
 from .. import __version__
 from .verdict import (
-    ERROR,
     IMAGE_NOT_FOUND,
     KINDS,
     MUTABLE_TAGS,
     NOT_CHECKED,
-    PASS,
     PASSED,
     TAG_NOT_FOUND,
     TAG_TOO_NEW,
     TAG_TOO_OLD,
-    VIOLATION,
     Outcome,
     Summary,
+    Verdict,
 )
 
 SARIF_VERSION = "2.1.0"
@@ -55,9 +53,9 @@ assert set(RULES) == set(KINDS)
 
 def _rule_of(o: Outcome) -> tuple[str, str, str]:
     """(rule id, SARIF kind, level) of an outcome; a pass with an advisory is a warning of its rule."""
-    if o.verdict == PASS and o.advisory:
+    if o.verdict == Verdict.PASS and o.advisory:
         return MUTABLE_TAGS, "fail", "warning"
-    if o.verdict == PASS:
+    if o.verdict == Verdict.PASS:
         return PASSED, "pass", "none"
     return o.kind, "fail", "error"
 
@@ -68,8 +66,8 @@ def sarif_document(outcomes: Sequence[Outcome], summary: Summary) -> dict[str, A
     results = []
     for o in outcomes:
         rule, kind, level = _rule_of(o)
-        text = _sentence(o.message if o.verdict != PASS else f"{o.key.image} ({o.key.region}): {o.reason}")
-        if o.advisory and o.verdict == PASS:
+        text = _sentence(o.message if o.verdict != Verdict.PASS else f"{o.key.image} ({o.key.region}): {o.reason}")
+        if o.advisory and o.verdict == Verdict.PASS:
             text = _sentence(f"{o.key.image} ({o.key.region}): {o.advisory}")
         for target in o.targets:
             result: dict[str, Any] = {
@@ -150,8 +148,8 @@ def check_junit(outcomes: Sequence[Outcome], summary: Summary) -> str:
         case = ElementTree.SubElement(suite, "testcase", {"classname": f"ncr-image.{o.key.region or 'unplaced'}",
                                                           "name": _xml_text(o.key.image)})
         named_by = "\n".join(f"{t.text} ({t.origin})" for t in o.targets)
-        if o.verdict in (VIOLATION, ERROR):
-            element = ElementTree.SubElement(case, "failure" if o.verdict == VIOLATION else "error",
+        if o.verdict in (Verdict.VIOLATION, Verdict.ERROR):
+            element = ElementTree.SubElement(case, "failure" if o.verdict == Verdict.VIOLATION else "error",
                                              {"message": _xml_text(o.reason), "type": o.kind})
             element.text = _xml_text(f"{_sentence(o.message)}\nNamed by:\n{named_by}")
         out = ElementTree.SubElement(case, "system-out")

@@ -7,7 +7,8 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
-from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_USAGE, Unanswered, UsageError, add_ncp_options, look_up_one
+from .common import ExitCode, Unanswered, UsageError, add_ncp_options
+from .one_image import look_up_one
 
 if TYPE_CHECKING:
     from ..lookup import ImageLookup, LookupKey
@@ -26,10 +27,10 @@ inside a multi-platform tag (e.g. `--platform linux/arm64`)."""
 
 EPILOG = f"""\
 exit codes:
-  {EXIT_OK}  the reference was printed
-  {EXIT_USAGE}  bad usage: a rejected name, no tag, a digest instead of a tag, a malformed --platform
+  {ExitCode.OK}  the reference was printed
+  {ExitCode.USAGE}  bad usage: a rejected name, no tag, a digest instead of a tag, a malformed --platform
      (nothing was sent)
-  {EXIT_UNANSWERED}  no answer: the tag or image does not exist, the tag has no image for --platform (or
+  {ExitCode.UNANSWERED}  no answer: the tag or image does not exist, the tag has no image for --platform (or
      several: give the variant), credentials are missing or rejected, network"""
 
 
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     key, digest = look_up_one(args, digest_of, check_ref=needs_a_tag)
     print(digest_reference(key.registry, key.image_name, digest, key.region, key.site), file=sys.stdout)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")

@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_USAGE, add_ncp_options, look_up_one
+from .common import ExitCode, add_ncp_options
+from .one_image import look_up_one
+from .output import write_tags
 
 EPILOG = f"""\
 Every page of NCR's tag list is read. A tag or digest in REF is accepted and ignored.
 
 exit codes:
-  {EXIT_OK}  the tags were printed (an image without tags prints none)
-  {EXIT_USAGE}  bad usage or a rejected name (nothing was sent)
-  {EXIT_UNANSWERED}  no answer: the image does not exist, credentials are missing or rejected, network"""
+  {ExitCode.OK}  the tags were printed (an image without tags prints none)
+  {ExitCode.USAGE}  bad usage or a rejected name (nothing was sent)
+  {ExitCode.UNANSWERED}  no answer: the image does not exist, credentials are missing or rejected, network"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -29,8 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from .output import tags_json, tags_table
 
     key, tags = look_up_one(args, lambda lookup, ref, key: lookup.lookup_tags(ref))
-    print(tags_json(key, tags) if args.output == "json" else tags_table(key, tags), file=sys.stdout)
-    return EXIT_OK
+    write_tags(sys.stdout, args.output, key, tags)
+    return ExitCode.OK

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from ..errors import InvalidNameError, NcrError
+from ..errors import ConfigurationError, InvalidNameError, NcrError, UnmappedReferenceError
 from ..names import ImageRef, parse_reference
 from .common import UsageError
+
+if TYPE_CHECKING:
+    from ..lookup import ImageLookup
 
 
 @dataclass(frozen=True)
@@ -145,3 +148,30 @@ def describe_os_error(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return "it is not UTF-8 text"
     return type(exc).__name__
+
+
+def check_places(lookup: ImageLookup, targets: Sequence[Target]) -> tuple[list[Target], list[tuple[Target, NcrError]]]:
+    """Split targets into those that can be looked up and (target, error) pairs that cannot.
+
+    A site or region NCR does not have is bad usage when typed (a REF, a file line) and an
+    unplaceable reference when a stack holds it (an NcrImage may carry any text). Nothing is sent.
+    """
+    placeable, unplaced, problems = [], [], []
+    for target in targets:
+        if target.error is not None or target.ref is None:
+            unplaced.append((target, target.error))
+            continue
+        try:
+            lookup.place(target.ref)
+        except UnmappedReferenceError as exc:
+            unplaced.append((target, exc))
+        except ConfigurationError as exc:
+            if target.in_stack:
+                unplaced.append((target, exc))
+            else:
+                problems.append(f"{target.origin}: {target.text}: {exc}")
+        else:
+            placeable.append(target)
+    if problems:
+        raise UsageError(*problems)
+    return placeable, unplaced

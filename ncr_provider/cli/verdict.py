@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ImageNotFoundError, InvalidNameError, NcrApiError, NcrError
+from ..errors import (
+    ConfigurationError,
+    ImageNotFoundError,
+    InvalidNameError,
+    InvalidResponseError,
+    NcrApiError,
+    NcrError,
+    TransportError,
+    UnmappedReferenceError,
+)
 from ..names import UnknownNcrHost
-from .common import EXIT_OK, EXIT_UNANSWERED, EXIT_VIOLATION
+from .common import ExitCode
 
 if TYPE_CHECKING:
     from ..lookup import LookupKey
     from ..model import ImageDetails, TagDetails
     from .targets import Target
 
-PASS, VIOLATION, ERROR = "pass", "violation", "error"
+
+
+class Verdict(enum.StrEnum):
+    """The gate's judgement of one image (its value is what `-o json` prints)."""
+
+    PASS = "pass"
+    VIOLATION = "violation"
+    ERROR = "error"
+
 DAY_MS = 24 * 60 * 60 * 1000
 MINUTE_MS = 60 * 1000
 
@@ -53,7 +71,7 @@ class Outcome:
     key: LookupKey | Unplaced
     targets: list[Target]
     result: ImageDetails | NcrError
-    verdict: str
+    verdict: Verdict
     reason: str
     """A few words for a table cell: `tags are mutable`, `not found`, `could not be checked`."""
     advisory: str | None = None
@@ -93,7 +111,7 @@ def judge_unplaced(unplaced: Sequence[tuple[Target, NcrError]]) -> list[Outcome]
         key = Unplaced(target.text, ref and ref.site, ref and ref.region, ref and ref.registry, ref and ref.image_name)
         outcome = grouped.get((target.text, str(error)))
         if outcome is None:
-            grouped[(target.text, str(error))] = Outcome(key, [target], error, ERROR,
+            grouped[(target.text, str(error))] = Outcome(key, [target], error, Verdict.ERROR,
                                                          f"could not be checked ({short_error(error)})",
                                                          kind=NOT_CHECKED)
         else:
@@ -104,22 +122,23 @@ def judge_unplaced(unplaced: Sequence[tuple[Target, NcrError]]) -> list[Outcome]
 def judge(key: LookupKey, targets: list[Target], result: ImageDetails | NcrError, require_immutable: bool) -> Outcome:
     """A missing image always violates; mutable tags violate only when immutability is required."""
     if isinstance(result, ImageNotFoundError):
-        return Outcome(key, targets, result, VIOLATION, "image not found", kind=IMAGE_NOT_FOUND)
+        return Outcome(key, targets, result, Verdict.VIOLATION, "image not found", kind=IMAGE_NOT_FOUND)
     if isinstance(result, NcrError):
-        return Outcome(key, targets, result, ERROR, f"could not be checked ({short_error(result)})", kind=NOT_CHECKED)
+        return Outcome(key, targets, result, Verdict.ERROR, f"could not be checked ({short_error(result)})", kind=NOT_CHECKED)
     mutable = result.tag_mutability_enabled
     if mutable is None:
         if require_immutable:
             # NCR did not say: neither a pass nor proof of a violation.
-            return Outcome(key, targets, result, ERROR, "NCR did not report tag mutability", kind=NOT_CHECKED)
-        return Outcome(key, targets, result, PASS, "exists")
+            return Outcome(key, targets, result, Verdict.ERROR, "NCR did not report tag mutability", kind=NOT_CHECKED)
+        return Outcome(key, targets, result, Verdict.PASS, "exists")
     if mutable:
         if require_immutable:
-            return Outcome(key, targets, result, VIOLATION, "tags are mutable: a pushed tag can be overwritten",
+            return Outcome(key, targets, result, Verdict.VIOLATION, "tags are mutable: a pushed tag can be overwritten",
                            kind=MUTABLE_TAGS)
-        return Outcome(key, targets, result, PASS, "exists; tags are mutable",
+        return Outcome(key, targets, result, Verdict.PASS, "exists; tags are mutable",
                        advisory="tags are mutable: a pushed tag can be overwritten")
-    return Outcome(key, targets, result, PASS, "tags are immutable" if require_immutable else "exists; tags are immutable")
+    return Outcome(key, targets, result, Verdict.PASS,
+                   "tags are immutable" if require_immutable else "exists; tags are immutable")
 
 
 def judge_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, max_age_days: int, now_ms: int) -> Outcome:
@@ -128,23 +147,23 @@ def judge_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, max_a
     An image that already failed keeps its verdict (its first reason is the one to fix).
     """
     if isinstance(tags, NcrError):
-        if outcome.verdict != PASS:
+        if outcome.verdict != Verdict.PASS:
             return outcome
-        return dataclasses.replace(outcome, verdict=ERROR, tags_error=tags, kind=NOT_CHECKED,
+        return dataclasses.replace(outcome, verdict=Verdict.ERROR, tags_error=tags, kind=NOT_CHECKED,
                                    reason=f"tags could not be checked ({short_error(tags)})")
     newest = tags[0] if tags else None  # the client lists tags newest first
     outcome = dataclasses.replace(outcome, newest_tag=newest)
-    if outcome.verdict != PASS:
+    if outcome.verdict != Verdict.PASS:
         return outcome
     if newest is None:
-        return dataclasses.replace(outcome, verdict=VIOLATION, kind=TAG_TOO_OLD, reason="has no tags, so no recent one")
+        return dataclasses.replace(outcome, verdict=Verdict.VIOLATION, kind=TAG_TOO_OLD, reason="has no tags, so no recent one")
     if newest.last_updated is None:
-        return dataclasses.replace(outcome, verdict=ERROR, kind=NOT_CHECKED,
+        return dataclasses.replace(outcome, verdict=Verdict.ERROR, kind=NOT_CHECKED,
                                    reason=f"NCR did not report when tag {newest.name} was updated")
     age_days = max(0, now_ms - newest.last_updated) // DAY_MS
     if now_ms - newest.last_updated > max_age_days * DAY_MS:
         return dataclasses.replace(
-            outcome, verdict=VIOLATION, kind=TAG_TOO_OLD,
+            outcome, verdict=Verdict.VIOLATION, kind=TAG_TOO_OLD,
             reason=f"newest tag {newest.name} is {age_days} days old (over {max_age_days}; updated {newest.last_updated_at})")
     return dataclasses.replace(outcome, reason=f"{outcome.reason}; newest tag {newest.name} is {age_days} days old")
 
@@ -157,10 +176,10 @@ def judge_min_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, m
     Each reference's own tag is judged; a reference by digest pins content and is not; one naming
     neither is judged by the image's newest tag. An image that already failed keeps its verdict.
     """
-    if outcome.verdict != PASS:
+    if outcome.verdict != Verdict.PASS:
         return outcome
     if isinstance(tags, NcrError):
-        return dataclasses.replace(outcome, verdict=ERROR, tags_error=tags, kind=NOT_CHECKED,
+        return dataclasses.replace(outcome, verdict=Verdict.ERROR, tags_error=tags, kind=NOT_CHECKED,
                                    reason=f"tags could not be checked ({short_error(tags)})")
     by_name = {tag.name: tag for tag in tags}
     for target in outcome.targets:
@@ -173,31 +192,37 @@ def judge_min_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, m
         else:
             tag = by_name.get(target.ref.tag)
             if tag is None:
-                return dataclasses.replace(outcome, verdict=VIOLATION, kind=TAG_NOT_FOUND,
+                return dataclasses.replace(outcome, verdict=Verdict.VIOLATION, kind=TAG_NOT_FOUND,
                                            reason=f"tag {target.ref.tag} does not exist ({target.text})")
         if tag.last_updated is None:
-            return dataclasses.replace(outcome, verdict=ERROR, kind=NOT_CHECKED,
+            return dataclasses.replace(outcome, verdict=Verdict.ERROR, kind=NOT_CHECKED,
                                        reason=f"NCR did not report when tag {tag.name} was updated")
         age = now_ms - tag.last_updated
         if age < min_age_minutes * MINUTE_MS:
             return dataclasses.replace(
-                outcome, verdict=VIOLATION, kind=TAG_TOO_NEW,
+                outcome, verdict=Verdict.VIOLATION, kind=TAG_TOO_NEW,
                 reason=f"tag {tag.name} was pushed or moved {max(0, age) // MINUTE_MS} minute(s) ago (under "
                        f"{min_age_minutes}; updated {tag.last_updated_at}): a deploy may race an unfinished push")
     return outcome
+
+
+# Cell-sized names of the errors a lookup can end in, by type, the first that fits winning (an API error
+# says its HTTP status instead).
+SHORT_ERRORS: tuple[tuple[type[NcrError], str], ...] = (
+    (UnknownNcrHost, "unknown NCR host"),
+    (InvalidNameError, "malformed reference"),
+    (TransportError, "network"),
+    (InvalidResponseError, "invalid response"),
+    (ConfigurationError, "configuration"),
+    (UnmappedReferenceError, "unmapped reference"),
+)
 
 
 def short_error(error: NcrError) -> str:
     """A cell-sized name for an error: `HTTP 401`, `network`, `invalid response`."""
     if isinstance(error, NcrApiError):
         return f"HTTP {error.status}"
-    if isinstance(error, UnknownNcrHost):
-        return "unknown NCR host"
-    if isinstance(error, InvalidNameError):
-        return "malformed reference"
-    name = type(error).__name__
-    return {"TransportError": "network", "InvalidResponseError": "invalid response",
-            "ConfigurationError": "configuration", "UnmappedReferenceError": "unmapped reference"}.get(name, name)
+    return next((label for kind, label in SHORT_ERRORS if isinstance(error, kind)), type(error).__name__)
 
 
 @dataclass
@@ -216,9 +241,9 @@ class Summary:
     def of(cls, outcomes: list[Outcome], not_inspected: Sequence[str] = ()) -> Summary:
         return cls(
             images=len(outcomes),
-            passed=sum(o.verdict == PASS for o in outcomes),
-            violations=sum(o.verdict == VIOLATION for o in outcomes),
-            errors=sum(o.verdict == ERROR for o in outcomes),
+            passed=sum(o.verdict == Verdict.PASS for o in outcomes),
+            violations=sum(o.verdict == Verdict.VIOLATION for o in outcomes),
+            errors=sum(o.verdict == Verdict.ERROR for o in outcomes),
             references=sum(len(o.targets) for o in outcomes),
             not_inspected=tuple(not_inspected),
         )
@@ -227,10 +252,10 @@ class Summary:
     def exit_code(self) -> int:
         """1 on any violation; else 3 if any image could not be checked; else 0."""
         if self.violations:
-            return EXIT_VIOLATION
+            return ExitCode.VIOLATION
         if self.errors:
-            return EXIT_UNANSWERED
-        return EXIT_OK
+            return ExitCode.UNANSWERED
+        return ExitCode.OK
 
     def sentence(self) -> str:
         """`3 images checked: 1 passed, 1 violation, 1 could not be checked.`"""

@@ -14,6 +14,21 @@ Layers, as in moto: `urls` (routing), `responses` (wire format, signature, the o
 renderer), `models` (state, validation, API errors), `server` (HTTP, faults, CLI).
 """
 
-from .server import NcrEmulator, RecordedRequest, main
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .server import NcrEmulator, RecordedRequest, main
 
 __all__ = ["NcrEmulator", "RecordedRequest", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazily, so `ncr-image` can read the emulator's options (`.arguments`) without starting up the server module.
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(".server", __name__), name)
+    globals()[name] = value
+    return value

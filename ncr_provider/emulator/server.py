@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
@@ -26,6 +26,7 @@ from urllib.parse import unquote
 
 from ..signing import ACCESS_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, mask
 from ..signing import now_ms as real_now_ms
+from .arguments import add_arguments
 from .models import ApiException, NcrBackend
 from .responses import JSON_CONTENT_TYPE, NcrResponses, Response, encode_json, error_response, parse_query
 
@@ -519,17 +520,16 @@ def _read_data(data: str | os.PathLike[str] | Mapping[str, Any] | None) -> Mappi
 
 # --- command line ---
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the emulator until Ctrl-C or SIGTERM; print its URL and keys first."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m ncr_provider.emulator`: parse the options, then serve until Ctrl-C or SIGTERM."""
     parser = argparse.ArgumentParser(prog="ncr-emulator",
                                      description="Serve a local NAVER Cloud Container Registry API for tests.")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind (default 0: any free port)")
-    parser.add_argument("--data", metavar="FILE", help="seed data JSON (default: the bundled default.json)")
-    parser.add_argument("--access-key", help="access key to accept (default: generated)")
-    parser.add_argument("--secret-key", help="secret key to accept (default: generated)")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
-    args = parser.parse_args(argv)
+    add_arguments(parser)
+    return serve(parser.parse_args(argv))
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the emulator the options describe until Ctrl-C or SIGTERM; print its URL and keys first."""
     try:
         emulator = NcrEmulator(access_key=args.access_key, secret_key=args.secret_key, data=args.data,
                                host=args.host, port=args.port)

@@ -1,0 +1,43 @@
+"""The one-image commands' shared path (`get`, `tags`, `resolve`): parse, refuse, look up, or say why not."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidNameError, NcrError
+from ..names import ImageRef, parse_reference
+from .common import Unanswered, UsageError, require_credentials, resolve
+from .targets import Target, check_places
+
+if TYPE_CHECKING:
+    from ..lookup import ImageLookup, LookupKey
+
+
+def look_up_one(args: argparse.Namespace, fetch: Callable[[ImageLookup, ImageRef, LookupKey], Any],
+                check_ref: Callable[[ImageRef], None] | None = None) -> tuple[LookupKey, Any]:
+    """The one-image commands' path: parse `args.image`, refuse a bad name, place or missing credentials
+    before anything is sent, then `fetch`; an NcrError, raised or returned, becomes Unanswered."""
+    from ..lookup import ImageLookup  # the client stack imports requests: only when a command runs
+
+    try:
+        ref = parse_reference(args.image, "image")
+    except InvalidNameError as exc:
+        raise UsageError(str(exc), kind=type(exc).__name__) from None
+    if check_ref is not None:
+        check_ref(ref)
+    settings = resolve(args)
+    with ImageLookup(settings, concurrency=1) as lookup:
+        unplaced = check_places(lookup, [Target(args.image, ref, "argument")])[1]
+        if unplaced:
+            raise Unanswered(str(unplaced[0][1]))
+        require_credentials(settings)
+        try:
+            key = lookup.key_for(ref)  # maps a private endpoint id through the registry list
+            result = fetch(lookup, ref, key)
+        except NcrError as exc:
+            raise Unanswered(exc) from None
+    if isinstance(result, NcrError):
+        raise Unanswered(result)
+    return key, result
