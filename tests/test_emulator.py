@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from helpers import GOLDEN_SIGNATURES, hmac_signature, signed_headers
 
-from ncr_provider import signing
 from ncr_provider.emulator import NcrEmulator
+from ncr_provider.emulator import signature as signature_check
 
 KR = "/ncr/api/v2"
 SEED_IMAGE = {
@@ -39,18 +40,16 @@ def signed_get(emu: NcrEmulator, path: str, *, session: requests.Session | None 
                timeout: float = 5) -> requests.Response:
     """GET emu.url + path signed with NCP signature v2 over the exact path and query sent."""
     prepared = requests.Request("GET", emu.url + path).prepare()
-    uri = signing.request_uri(prepared.url)
-    ts = str(signing.now_ms() if timestamp is None else timestamp)
-    key = access_key or emu.access_key
-    prepared.headers.update({
-        signing.TIMESTAMP_HEADER: ts,
-        signing.ACCESS_KEY_HEADER: key,
-        signing.SIGNATURE_HEADER: signing.sign("GET", uri, ts, key, secret_key or emu.secret_key),
-    })
+    assert prepared.path_url == path  # requests sends the path and query as given: sign exactly those
+    prepared.headers.update(signed_headers(path, access_key or emu.access_key, secret_key or emu.secret_key, timestamp))
     if session is not None:
         return session.send(prepared, timeout=timeout)
     with requests.Session() as s:
         return s.send(prepared, timeout=timeout)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def assert_ncp_error(response: requests.Response, status: int, code: str, message: str) -> dict:
@@ -148,9 +147,7 @@ def test_unknown_things_are_ncp_404s(emu):
 def test_other_methods_are_refused_after_the_signature(emu):
     # Given a correctly signed POST
     path = f"{KR}/repositories/prod"
-    ts = str(signing.now_ms())
-    headers = {signing.TIMESTAMP_HEADER: ts, signing.ACCESS_KEY_HEADER: emu.access_key,
-               signing.SIGNATURE_HEADER: signing.sign("POST", path, ts, emu.access_key, emu.secret_key)}
+    headers = signed_headers(path, emu.access_key, emu.secret_key, string_to_sign="POST {uri}\n{timestamp}\n{access_key}")
     # When it is sent, Then it is an NCP-shaped 405 naming GET
     response = requests.post(emu.url + path, headers=headers, json={"x": 1}, timeout=5)
     assert_ncp_error(response, 405, "100", "Method Not Allowed")
@@ -191,22 +188,47 @@ def test_wrong_signature_is_401_code_200_without_the_secret(emu):
     assert emu.secret_key not in response.text and emu.secret_key not in str(response.headers)
 
 
+@pytest.mark.parametrize("method,uri,ts,access_key,secret_key,signature", GOLDEN_SIGNATURES)
+def test_the_emulators_own_check_accepts_the_golden_vectors(method, uri, ts, access_key, secret_key, signature):
+    assert signature_check.matches(secret_key, method, uri, str(ts), access_key, signature)
+    assert not signature_check.matches(secret_key, method, uri, str(ts), access_key, signature[:-2] + "A=")
+
+
+@pytest.mark.parametrize("string_to_sign", [
+    "GET {uri}\n{timestamp}\n{access_key}\n",         # a trailing newline
+    "GET {uri}\r\n{timestamp}\r\n{access_key}",       # CRLF
+    "GET {uri}\n{access_key}\n{timestamp}",           # key and timestamp swapped
+    "{uri}\n{timestamp}\n{access_key}",               # no method
+    "get {uri}\n{timestamp}\n{access_key}",           # the method in lowercase
+    "GET  {uri}\n{timestamp}\n{access_key}",          # two spaces
+    "GET /ncr/api/v2/repositories/prod/team/web\n{timestamp}\n{access_key}",  # the decoded path
+    "GET /ncr/api/v2/repositories/prod/team%2Fweb\n{timestamp}\n{access_key}",  # the query left out
+    "GET http://127.0.0.1{uri}\n{timestamp}\n{access_key}",  # scheme and host included
+])
+def test_a_request_signed_another_way_is_refused(emu, string_to_sign):
+    # Given the documented string-to-sign, a request is accepted
+    uri = f"{KR}/repositories/prod/team%2Fweb?pagesize=5"
+    good = signed_headers(uri, emu.access_key, emu.secret_key)
+    assert requests.get(emu.url + uri, headers=good, timeout=5).status_code == 200
+    # When the same request is signed over another string, with the right keys and a fresh timestamp
+    other = signed_headers(uri, emu.access_key, emu.secret_key, string_to_sign=string_to_sign)
+    # Then the emulator refuses it as NCP does
+    error = assert_ncp_error(requests.get(emu.url + uri, headers=other, timeout=5), 401, "200", "Authentication Failed")
+    assert "Signature mismatch" in error["details"]
+
+
 def test_unknown_key_missing_header_and_bad_timestamp_are_401(emu):
     path = f"{KR}/repositories/ncpdocker/ncpdocker"
     assert_ncp_error(signed_get(emu, path, access_key="NOPE0000000000000000"), 401, "200", "Authentication Failed")
     assert_ncp_error(requests.get(emu.url + path, timeout=5), 401, "200", "Authentication Failed")
-    headers = {signing.TIMESTAMP_HEADER: "soon", signing.ACCESS_KEY_HEADER: emu.access_key,
-               signing.SIGNATURE_HEADER: signing.sign("GET", path, "soon", emu.access_key, emu.secret_key)}
+    headers = signed_headers(path, emu.access_key, emu.secret_key, timestamp="soon")
     assert_ncp_error(requests.get(emu.url + path, headers=headers, timeout=5), 401, "200", "Authentication Failed")
 
 
 def test_signature_covers_the_query_as_sent(emu):
     # Given a request signed for one query order but sent with another
     path = f"{KR}/repositories/prod/team%2Fapi/tags"
-    ts = str(signing.now_ms())
-    headers = {signing.TIMESTAMP_HEADER: ts, signing.ACCESS_KEY_HEADER: emu.access_key,
-               signing.SIGNATURE_HEADER: signing.sign("GET", path + "?page=1&pagesize=5", ts, emu.access_key,
-                                                      emu.secret_key)}
+    headers = signed_headers(path + "?page=1&pagesize=5", emu.access_key, emu.secret_key)
     # Then it is refused
     refused = requests.get(emu.url + path + "?pagesize=5&page=1", headers=headers, timeout=5)
     assert_ncp_error(refused, 401, "200", "Authentication Failed")
@@ -214,9 +236,9 @@ def test_signature_covers_the_query_as_sent(emu):
 
 def test_timestamp_older_than_five_minutes_is_401(emu):
     path = f"{KR}/repositories/ncpdocker/ncpdocker"
-    stale = signed_get(emu, path, timestamp=signing.now_ms() - 5 * 60 * 1000 - 2000)
+    stale = signed_get(emu, path, timestamp=now_ms() - 5 * 60 * 1000 - 2000)
     assert "behind" in assert_ncp_error(stale, 401, "200", "Authentication Failed")["details"]
-    assert signed_get(emu, path, timestamp=signing.now_ms() - 4 * 60 * 1000).status_code == 200
+    assert signed_get(emu, path, timestamp=now_ms() - 4 * 60 * 1000).status_code == 200
 
 
 def test_clock_offset_moves_the_window_and_the_date_header(emu):
@@ -225,7 +247,7 @@ def test_clock_offset_moves_the_window_and_the_date_header(emu):
     path = f"{KR}/repositories/ncpdocker/ncpdocker"
     # When a client signs with the real clock, and with the emulator's
     real = signed_get(emu, path)
-    shifted = signed_get(emu, path, timestamp=signing.now_ms() + emu.clock_offset_ms)
+    shifted = signed_get(emu, path, timestamp=now_ms() + emu.clock_offset_ms)
     # Then only the emulator's time passes, and its Date header is 10 minutes ahead
     assert "behind" in assert_ncp_error(real, 401, "200", "Authentication Failed")["details"]
     assert shifted.status_code == 200
@@ -245,7 +267,7 @@ def test_recorded_requests_carry_raw_path_and_fresh_signatures(emu):
     assert first.timestamp != second.timestamp and first.signature != second.signature
     for r in (first, second):
         assert (r.method, r.status, r.access_key) == ("GET", 200, emu.access_key)
-        assert r.signature == signing.sign("GET", r.raw_path, r.timestamp, r.access_key, emu.secret_key)
+        assert r.signature == hmac_signature(emu.secret_key, f"GET {r.raw_path}\n{r.timestamp}\n{r.access_key}")
     emu.clear_requests()
     assert emu.requests == []
 

@@ -6,25 +6,22 @@ import pickle
 
 import pytest
 import requests
+from helpers import GOLDEN_SIGNATURES, hmac_signature
 
 from ncr_provider.signing import NcpSignatureAuth, request_uri, sign, string_to_sign
 
-GOLDEN = [
-    # method, uri as sent, timestamp, access key, secret key, expected signature
-    ("GET", "/ncr/api/v2/repositories/ncpdocker/ncpdocker", 1711928488000,
-     "ncp_iam_BPAMKR1AbCdEfGh", "SecretKeyForGoldenVectors0001", "NBO5poLdwNNFFQiDzDmKeL8wGykqxCqqqDvyDoXt4HM="),
-    ("GET", "/ncr/api/v2/repositories/prod/hello%2Fworld", 1700000000000,
-     "ncp_iam_BPAMKR1AbCdEfGh", "SecretKeyForGoldenVectors0001", "UEcY29215kgD8f+l5DyKirGde9CYQisFW2DyZjl5kiU="),
-    ("GET", "/ncr/sgn-api/v2/repositories/prod/team%2Fweb/tags?page=2&pagesize=10", 1700000000123,
-     "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "J1YcZjjcflnqU1/HKib+cZmVsDcUBm+8ojrr7+OstWw="),
-    ("GET", "/ncr/kr/v2/repositories?page=1&pagesize=100", 0, "A", "S", "iYaRcLcy3d7qivBC3A5Xyy24tjYMcicPd3hDBawazys="),
-]
+GOLDEN = GOLDEN_SIGNATURES
 
 
 @pytest.mark.parametrize("method,uri,ts,ak,sk,expected", GOLDEN)
 def test_golden_vectors(method, uri, ts, ak, sk, expected):
     assert string_to_sign(method, uri, ts, ak) == f"{method} {uri}\n{ts}\n{ak}"
     assert sign(method, uri, ts, ak, sk) == expected
+
+
+@pytest.mark.parametrize("method,uri,ts,ak,sk,expected", GOLDEN)
+def test_the_tests_own_signer_agrees_with_the_vectors(method, uri, ts, ak, sk, expected):
+    assert hmac_signature(sk, f"{method} {uri}\n{ts}\n{ak}") == expected
 
 
 def test_timestamp_may_be_text_or_int():

@@ -3,8 +3,9 @@
 Strict about NCP's signature v2, so a client that passes against it signs correctly. It serves
 the five NCR path prefixes of `sites.API_ENDPOINTS` (KR, SGN, JPN; gov KR, KRS) with the read
 operations (registry list, image list, image details, tag list, tag details), records every
-request, and can script answers and faults (`enqueue`, `enqueue_fault`). Stdlib and requests
-only: importing it never imports pulumi.
+request, and can script answers and faults (`enqueue`, `enqueue_fault`). Standard library only,
+and independent of the client it judges: it has its own signature check (`signature`) and its
+own reading of the name rules; only documented facts (hosts, prefixes) come from `sites`.
 
     with NcrEmulator() as emu:             # default data: data/default.json
         emu.add_image("prod", "team/web", tag_mutability_enabled=False)

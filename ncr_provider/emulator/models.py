@@ -37,14 +37,18 @@ import itertools
 import json
 import re
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from ..names import COMPONENT_RE, TAG_RE
-from ..signing import now_ms
 from ..sites import DEFAULT_REGION, DEFAULT_SITE, SITES, docker_host_form
+
+
+def epoch_ms() -> int:
+    """The emulator's wall clock in milliseconds since the epoch (the server adds a test's offset)."""
+    return time.time_ns() // 1_000_000
 
 
 def region_key(site: str, region: str) -> str:
@@ -140,8 +144,13 @@ PLATFORM_FIELDS = ("architecture", "created", "digest", "features", "latest_pull
 
 REGISTRY_NAME = re.compile(r"[a-z][a-z0-9-]{1,28}[a-z0-9]")
 # Image and tag names: the Docker rules the client validates with (names.py), as one pattern each.
-IMAGE_NAME = re.compile(rf"{COMPONENT_RE.pattern}(?:/{COMPONENT_RE.pattern})*")
-TAG_NAME = TAG_RE
+# Docker's distribution reference grammar (github.com/distribution/reference, regexp.go), read for the
+# emulator itself: a repository is path components of lowercase alphanumerics separated by one '.',
+# one or two '_' or any run of '-', joined by '/'; a tag is a word character then up to 127 more word
+# characters, '.' or '-'.
+_DOCKER_PATH_COMPONENT = r"[a-z0-9]+(?:(?:\.|_{1,2}|-+)[a-z0-9]+)*"
+IMAGE_NAME = re.compile(rf"{_DOCKER_PATH_COMPONENT}(?:/{_DOCKER_PATH_COMPONENT})*")
+TAG_NAME = re.compile(r"\w[\w.-]{0,127}", re.ASCII)
 DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 SHA256_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
@@ -243,7 +252,7 @@ class NcrBackend:
                     and existing["digest"] != digest:
                 raise ValueError(f"Tag {name!r} of {registry}/{image} is immutable (tag_mutability_enabled is false): "
                                  f"it already points to {existing['digest']}")
-            last_updated = fields.get("last_updated", now_ms())
+            last_updated = fields.get("last_updated", epoch_ms())
             built = _platforms(platforms, digest, last_updated, f"tag {name!r}")
             if img is None:
                 self.add_image(registry, image)
@@ -408,7 +417,7 @@ def _registry_defaults(name: str, region: str | None, fields: Mapping[str, Any])
     private_end_point = docker_host_form(site or DEFAULT_SITE, in_site, private=True).host(private_id)
     values = {
         "bucket": f"ncr-{name}",
-        "created": now_ms(),
+        "created": epoch_ms(),
         "end_point": end_point,
         "private_end_point": private_end_point if private_id else "",
         "private_id": private_id,
@@ -427,7 +436,7 @@ def _image_defaults(reg: Registry, name: str, fields: Mapping[str, Any]) -> dict
         "full_description": "",
         "is_automated": None,
         "is_private": None,
-        "last_updated": now_ms(),
+        "last_updated": epoch_ms(),
         "name": name,
         "namespace": reg.name,
         "private_id": reg.fields.get("private_id", ""),

@@ -10,7 +10,6 @@ Bodies are compact UTF-8 JSON with keys in the order NCR's seed example uses (al
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 import uuid
@@ -19,13 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ..signing import ACCESS_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, mask, sign
-from . import urls
+from . import signature, urls
 from .models import ApiException, AuthenticationFailed, BadRequest, MethodNotAllowed, NcrBackend
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 DEFAULT_PAGE_SIZE = 20
-SIGNATURE_WINDOW_MS = 5 * 60 * 1000
+SIGNATURE_WINDOW_MS = signature.WINDOW_MS
 REGISTRY_LIST_FIELDS = ("name", "bucket", "created", "end_point", "private_end_point", "private_id",
                         "public_reg_status", "scan_on_push_enabled", "status")
 IMAGE_LIST_OMITS = frozenset({"full_description", "private_id", "tag_mutability_enabled"})
@@ -83,17 +81,16 @@ class NcrResponses:
 
     def authenticate(self, method: str, target: str, headers: Mapping[str, str]) -> None:
         """NCP signature v2 over the raw target, within 5 minutes of the emulator's clock."""
-        missing = [h for h in (TIMESTAMP_HEADER, ACCESS_KEY_HEADER, SIGNATURE_HEADER) if not headers.get(h)]
+        missing = [h for h in signature.HEADERS if not headers.get(h)]
         if missing:
             raise AuthenticationFailed(f"Missing header(s): {', '.join(missing)}")
-        timestamp, access_key = headers[TIMESTAMP_HEADER], headers[ACCESS_KEY_HEADER]
+        timestamp, access_key = headers[signature.TIMESTAMP], headers[signature.ACCESS_KEY]
         if not _TIMESTAMP.fullmatch(timestamp):
-            raise AuthenticationFailed(f"{TIMESTAMP_HEADER} must be milliseconds since the epoch in decimal digits")
+            raise AuthenticationFailed(f"{signature.TIMESTAMP} must be milliseconds since the epoch in decimal digits")
         secret_key = self._credentials.get(access_key)
         if secret_key is None:
-            raise AuthenticationFailed(f"Unknown access key {mask(access_key)}")
-        expected = sign(method, target, timestamp, access_key, secret_key).encode("ascii")
-        if not hmac.compare_digest(expected, headers[SIGNATURE_HEADER].encode("utf-8", "replace")):
+            raise AuthenticationFailed(f"Unknown access key {signature.shown_key(access_key)}")
+        if not signature.matches(secret_key, method, target, timestamp, access_key, headers[signature.SIGNATURE]):
             raise AuthenticationFailed(
                 f"Signature mismatch: sign {method} {target[:300]!r} with timestamp {timestamp}, "
                 "the path and query exactly as sent")

@@ -24,11 +24,10 @@ from socketserver import TCPServer
 from typing import Any
 from urllib.parse import unquote
 
-from ..signing import ACCESS_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, mask
-from ..signing import now_ms as real_now_ms
 from .arguments import add_arguments
-from .models import ApiException, NcrBackend
+from .models import ApiException, NcrBackend, epoch_ms
 from .responses import JSON_CONTENT_TYPE, NcrResponses, Response, encode_json, error_response, parse_query
+from .signature import ACCESS_KEY, SIGNATURE, TIMESTAMP, shown_key
 
 DEFAULT_DATA = Path(__file__).with_name("data") / "default.json"
 FAULT_KINDS = ("drop", "delay", "truncate", "trickle", "trickle-body")
@@ -120,11 +119,11 @@ class NcrEmulator:
 
     def now_ms(self) -> int:
         """The emulator's clock: the real clock plus `clock_offset_ms`."""
-        return real_now_ms() + int(self.clock_offset_ms)
+        return epoch_ms() + int(self.clock_offset_ms)
 
     def __repr__(self) -> str:
         where = self.url if self._server else "stopped"
-        return f"NcrEmulator({where}, access_key={mask(self._access_key)!r})"
+        return f"NcrEmulator({where}, access_key={shown_key(self._access_key)!r})"
 
     # -- data --
 
@@ -280,8 +279,8 @@ class NcrEmulator:
         path, _, query = target.partition("?")
         record = RecordedRequest(
             method=method, raw_path=target, path=unquote(path, errors="replace"), query=parse_query(query),
-            headers=headers, timestamp=headers.get(TIMESTAMP_HEADER), signature=headers.get(SIGNATURE_HEADER),
-            access_key=headers.get(ACCESS_KEY_HEADER), status=status, connection_id=handler.connection_id)
+            headers=headers, timestamp=headers.get(TIMESTAMP), signature=headers.get(SIGNATURE),
+            access_key=headers.get(ACCESS_KEY), status=status, connection_id=handler.connection_id)
         # Recorded before the answer is written, so a test reading `requests` after its response sees it.
         with self._lock:
             self._requests.append(record)
