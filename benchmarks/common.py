@@ -133,7 +133,7 @@ def seeded_emulator(images: int) -> Iterator[NcrEmulator]:
 
 def provider_config(emu: NcrEmulator) -> dict[str, str]:
     """The stack config the engine would send the provider's Configure for this emulator."""
-    return {"ncloud:accessKey": emu.access_key, "ncloud:secretKey": emu.secret_key, "ncr:endpoint": emu.url}
+    return emu.stack_config()
 
 
 # -- the CLI --------------------------------------------------------------------------------

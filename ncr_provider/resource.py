@@ -161,7 +161,29 @@ def _image_id(registry: str, image_name: str) -> str:
 
 @pulumi.output_type
 class PlatformImageOutput(dict):
-    """One platform image of a tag: a dict with these keys, whose numbers are ints again after gRPC."""
+    """One platform image of a tag: a dict with these keys, whose numbers are ints again after gRPC.
+
+    `pulumi.output_type` makes a typed property of each annotated field (read with `pulumi.get`).
+    """
+
+    architecture: str | None
+    """CPU architecture, e.g. `amd64`, `arm64`."""
+    os: str | None
+    """Operating system, e.g. `linux`."""
+    variant: str | None
+    """CPU variant, e.g. `v8`, when NCR reports one."""
+    digest: str | None
+    """This platform's own manifest digest."""
+    size: int | None
+    """Size in bytes."""
+    created: int | None
+    """Pushed, in milliseconds since the epoch."""
+    updated: int | None
+    """Last updated, in milliseconds since the epoch."""
+    latest_pulled: int | None
+    """Last pulled, in milliseconds since the epoch (None if never)."""
+    image_ref_by_digest: str | None
+    """This platform's own pullable reference, `<docker host>/<image>@<platform digest>`."""
 
     def __init__(self, *, architecture: str | None = None, os: str | None = None, variant: str | None = None,
                  digest: str | None = None, size: int | None = None, created: int | None = None,
@@ -169,60 +191,6 @@ class PlatformImageOutput(dict):
                  image_ref_by_digest: str | None = None) -> None:
         super().__init__(architecture=architecture, os=os, variant=variant, digest=digest, size=size, created=created,
                          updated=updated, latest_pulled=latest_pulled, image_ref_by_digest=image_ref_by_digest)
-
-    @property
-    @pulumi.getter
-    def architecture(self) -> str | None:
-        """CPU architecture, e.g. `amd64`, `arm64`."""
-        return self["architecture"]
-
-    @property
-    @pulumi.getter
-    def os(self) -> str | None:
-        """Operating system, e.g. `linux`."""
-        return self["os"]
-
-    @property
-    @pulumi.getter
-    def variant(self) -> str | None:
-        """CPU variant, e.g. `v8`, when NCR reports one."""
-        return self["variant"]
-
-    @property
-    @pulumi.getter
-    def digest(self) -> str | None:
-        """This platform's own manifest digest."""
-        return self["digest"]
-
-    @property
-    @pulumi.getter
-    def size(self) -> int | None:
-        """Size in bytes."""
-        return self["size"]
-
-    @property
-    @pulumi.getter
-    def created(self) -> int | None:
-        """Pushed, in milliseconds since the epoch."""
-        return self["created"]
-
-    @property
-    @pulumi.getter
-    def updated(self) -> int | None:
-        """Last updated, in milliseconds since the epoch."""
-        return self["updated"]
-
-    @property
-    @pulumi.getter
-    def latest_pulled(self) -> int | None:
-        """Last pulled, in milliseconds since the epoch (None if never)."""
-        return self["latest_pulled"]
-
-    @property
-    @pulumi.getter
-    def image_ref_by_digest(self) -> str | None:
-        """This platform's own pullable reference, `<docker host>/<image>@<platform digest>`."""
-        return self.get("image_ref_by_digest")
 
 
 @dataclass

@@ -39,3 +39,39 @@ def ncp_env(emulator, monkeypatch):
 def client(emulator):
     with make_client(emulator) as c:
         yield c
+
+
+# -- the policy pack's fixtures (test_policy, test_reference_forms); pulumi_policy imported only when used --
+
+@pytest.fixture
+def lookups():
+    from helpers import FAST_OPTIONS
+
+    from ncr_provider.policy import LookupCache
+
+    cache = LookupCache(options=FAST_OPTIONS)
+    yield cache
+    cache.close()
+
+
+@pytest.fixture
+def validate(lookups):
+    """Run the mutable-tags policy and its companion on one resource, in pack order."""
+    from policy_helpers import validator
+
+    return validator(lookups)
+
+
+@pytest.fixture(scope="module")
+def pack_emulator():
+    """One emulator for the pack process, whose credentials it gets through the environment."""
+    with NcrEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def pack(pack_emulator, tmp_path_factory):
+    """`examples/policy-pack` served as the engine serves it, and a stub to drive it."""
+    from policy_helpers import running_pack
+
+    yield from running_pack(pack_emulator, tmp_path_factory.mktemp("pack-home"))

@@ -9,13 +9,19 @@ import hmac
 import time
 from typing import Any
 
+from pulumi.dynamic import Config, ConfigureRequest
+
 from ncr_provider.client import ClientOptions, NcrClient, RetryPolicy
 from ncr_provider.config import ENV_VARS, Settings
 from ncr_provider.emulator import NcrEmulator
+from ncr_provider.provider import NcrImageProvider, NcrReadProvider
 
 # Short waits so fault tests stay fast; the policy's shape is what they check.
 FAST_RETRY = RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.05, retry_after_max=0.2)
 FAST_OPTIONS = ClientOptions(retry=FAST_RETRY)
+
+# The start of NcrImageTag's error when the tag is selected in none or several ways.
+SELECT_ONE = "select the tag in exactly one way: tag, digest, or most_recent=True (optionally with tag_pattern); "
 
 # Every variable that would point a test at the developer's NCP account instead of the emulator.
 NCP_ENV_VARS = ENV_VARS
@@ -59,3 +65,16 @@ def signed_headers(uri: str, access_key: str, secret_key: str, timestamp: int | 
     text = string_to_sign.format(uri=uri, timestamp=ts, access_key=access_key)
     return {"x-ncp-apigw-timestamp": ts, "x-ncp-iam-access-key": access_key,
             "x-ncp-apigw-signature-v2": hmac_signature(secret_key, text)}
+
+
+class FastRetryProvider(NcrImageProvider):
+    """The provider with short retry waits, so throttling tests stay fast."""
+
+    client_options = dataclasses.replace(NcrImageProvider.client_options, retry=FAST_RETRY)
+
+
+def configured(stack_config: dict[str, Any], cls: type[NcrReadProvider] = FastRetryProvider) -> NcrReadProvider:
+    """A provider configured as the provider server configures it: once, with the whole stack config."""
+    provider = cls()
+    provider.configure(ConfigureRequest(Config(raw_config=stack_config, project_name="p")))
+    return provider

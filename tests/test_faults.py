@@ -92,6 +92,17 @@ def test_a_backoff_that_would_pass_the_deadline_is_not_slept(emulator):
     assert len(emulator.requests) == 1
 
 
+@pytest.mark.parametrize("seconds_ahead,expected", [(3600, 2.0), (-3600, 0.0)])
+def test_429_retry_after_date_is_clamped_or_means_now(emulator, sleeps, seconds_ahead, expected):
+    # given a Retry-After date an hour ahead (clamped to the policy's 2 s) or an hour past (no wait)
+    emulator.enqueue(status=429, body=ncp_error("410", "Throttle Limited"),
+                     headers={"Retry-After": formatdate(time.time() + seconds_ahead, usegmt=True)})
+    with client_for(emulator, sleeps, retry=RetryPolicy(attempts=2, retry_after_max=2.0)) as client:
+        client.get_image(*IMAGE)
+    # then the client waited exactly that, not its own backoff (0.0075 s here)
+    assert sleeps.delays == [expected]
+
+
 def test_429_past_the_budget_names_status_code_message_and_attempts(emulator, sleeps):
     for _ in range(3):
         emulator.enqueue(status=429, body=ncp_error("420", "Rate Limited"))
@@ -182,16 +193,19 @@ def test_nothing_listening_is_a_transport_error(sleeps):
 
 
 def test_a_call_never_outlives_its_deadline(emulator, sleeps):
-    """Without the deadline this call would take 10 attempts x 0.3 s read timeout plus backoff."""
+    """A budget of 10 attempts, each abandoned after its 0.3 s read timeout: the 1 s deadline stops it first."""
     for _ in range(10):
         emulator.enqueue_fault("delay", seconds=5.0)
     policy = RetryPolicy(attempts=10, backoff_base=0.05, backoff_max=0.05)
-    started = time.monotonic()
     with client_for(emulator, sleeps, retry=policy, read_timeout=0.3, deadline=1.0) as client:
-        with pytest.raises(TransportError):
+        with pytest.raises(TransportError) as caught:
             client.get_image(*IMAGE)
-    assert time.monotonic() - started < 2.0
-    assert len(emulator.requests) < 10
+    # Each attempt waits at most what is left of the second, so at most 4 (0.3 + 0.3 + 0.3 + 0.1) fit;
+    # the emulator answers none of them (it records answers), so count the connections it accepted.
+    assert caught.value.attempts == emulator.connections
+    assert 1 <= caught.value.attempts <= 4
+    assert "read timeout" in caught.value.reason
+    assert emulator.requests == []
 
 
 @pytest.mark.parametrize("fault", ["trickle-body", "trickle"])

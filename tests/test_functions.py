@@ -31,8 +31,7 @@ def fresh_clients():
 
 def stack(emulator, **extra: str) -> dict[str, str]:
     """Stack config as `pulumi config set` leaves it: namespaced keys, text values."""
-    return {"ncloud:accessKey": emulator.access_key, "ncloud:secretKey": emulator.secret_key,
-            "ncr:endpoint": emulator.url, **extra}
+    return emulator.stack_config(**extra)
 
 
 # -- the plain form, settings from the environment ----------------------------------------------------

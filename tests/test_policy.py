@@ -7,27 +7,33 @@ as the engine's `pulumi-analyzer-policy-python` shim does and drives it with the
 from __future__ import annotations
 
 import json
-import os
-import selectors
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import grpc
 import pytest
-from google.protobuf import empty_pb2, json_format, struct_pb2
-from helpers import FAST_OPTIONS, FAST_RETRY, NCP_ENV_VARS
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from google.protobuf import empty_pb2, json_format
+from helpers import FAST_RETRY
+from policy_helpers import (
+    CONTAINER,
+    CONTAINER_PATH,
+    DEPLOYMENT,
+    IMMUTABLE,
+    MUTABLE,
+    analyze,
+    as_policy_sees,
+    configure,
+    deployment,
+    docker_container,
+    options,
+    resource_args,
+    summary,
+    wire,
+)
+from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import (
-    PolicyCustomTimeouts,
     PolicyResource,
-    PolicyResourceOptions,
     ResourceValidationArgs,
     StackValidationArgs,
 )
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
+from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 
 from ncr_provider.emulator import NcrEmulator
 from ncr_provider.policy import (
@@ -36,97 +42,32 @@ from ncr_provider.policy import (
     NCR_IMAGE_TYPE,
     REGISTERED_IMAGES_POLICY,
     UNCHECKED_IMAGES_POLICY,
-    LookupCache,
+    PolicyConfig,
+    check_references,
     digest_references_policy,
-    mutable_image_tags_policies,
     policies,
     registered_images_policy,
 )
-from ncr_provider.testing import stop_process
-
-PACK_DIR = Path(__file__).resolve().parent.parent / "examples" / "policy-pack"
-DEPLOYMENT = "kubernetes:apps/v1:Deployment"
-CONTAINER = "docker:index/container:Container"
-# In the emulator's default data, prod/team/web has immutable tags and prod/team/api mutable ones.
-IMMUTABLE = "prod.kr.ncr.ntruss.com/team/web:1.4.2"
-MUTABLE = "prod.kr.ncr.ntruss.com/team/api:2.0.0"
-CONTAINER_PATH = "spec.template.spec.containers[{}].image"
 
 
-# --- resources as programs declare them ---
-
-def deployment(*images: str, init_images: tuple[str, ...] = ()) -> dict:
-    """A Kubernetes Deployment's inputs running these images."""
-    def containers(names: tuple[str, ...], prefix: str) -> list[dict]:
-        return [{"name": f"{prefix}{i}", "image": image} for i, image in enumerate(names)]
-
-    pod = {"containers": containers(images, "c")}
-    if init_images:
-        pod["initContainers"] = containers(init_images, "init")
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop"},
-            "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "shop"}}, "spec": pod}}}
-
-
-def docker_container(image: str, **extra: object) -> dict:
-    """A `docker:index/container:Container`'s inputs."""
-    return {"name": "shop", "image": image, "restart": "always", **extra}
-
-
-def wire(props: dict) -> struct_pb2.Struct:
-    """Properties as the engine marshals them (unknowns kept as their sentinel strings)."""
-    struct = struct_pb2.Struct()
-    struct.update(props)
-    return struct
-
-
-def as_policy_sees(props: dict):
-    """Properties exactly as pulumi_policy's Analyze hands them to `validate`."""
-    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(wire(props))))
-
-
-def options() -> PolicyResourceOptions:
-    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
-
-
-def resource_args(props: dict, config: dict | None = None, type_: str = DEPLOYMENT,
-                  name: str = "shop") -> ResourceValidationArgs:
-    """The args pulumi_policy builds for one resource and one policy's config."""
-    urn = f"urn:pulumi:dev::shop::{type_}::{name}"
-    return ResourceValidationArgs(type_, as_policy_sees(props), urn, name, options(), None, config, {})
-
-
-class Reports:
-    """What a policy reported: blocking violations from the main policy, advisories from its companion."""
-
-    def __init__(self) -> None:
-        self.violations: list[str] = []
-        self.advisories: list[str] = []
-
-
-@pytest.fixture
-def lookups():
-    cache = LookupCache(options=FAST_OPTIONS)
-    yield cache
-    cache.close()
-
-
-@pytest.fixture
-def validate(lookups):
-    """Run the mutable-tags policy and its companion on one resource, in pack order."""
-    main, companion = mutable_image_tags_policies(lookups=lookups)
-
-    def run(args: ResourceValidationArgs) -> Reports:
-        reports = Reports()
-        main.validate(args, lambda message, urn=None: reports.violations.append(message))
-        companion.validate(args, lambda message, urn=None: reports.advisories.append(message))
-        return reports
-
-    return run
+@pytest.mark.parametrize("reference", [
+    "prod.kr.ncr.ntruss.com/team/api:latest",   # the tag a deployment gets by default
+    "prod.kr.ncr.ntruss.com/team/api",          # no tag at all: Docker pulls :latest
+])
+def test_check_references_judges_a_latest_reference_like_any_tag(ncp_env, lookups, reference):
+    # given a container running a mutable repository's :latest, spelled out or implied
+    config = PolicyConfig.from_mapping({"endpoint": ncp_env.url})
+    # when the policy's reference check reads the resource
+    findings = check_references(docker_container(reference), config, lookups)
+    # then it is looked up and blocks, like any other tag of that repository
+    assert [(f.blocking, f"'{reference}' at image" in f.message) for f in findings] == [(True, True)]
+    assert image_requests(ncp_env, "prod/team/api") == 1
 
 
 def image_requests(emulator: NcrEmulator, image: str) -> int:
     registry, name = image.split("/", 1)
     return sum(1 for r in emulator.requests if r.path.endswith(f"/repositories/{registry}/{name}"))
+
 
 
 # --- (a) the policies, called directly ---
@@ -501,91 +442,6 @@ def test_digest_policy_on_lookup_failure_follows_fail_open(ncp_env, validate_dig
 
 
 # --- (b) the pack, served for real ---
-
-# `python -m pulumi.policy` requires the engine's address as its first argument, but neither it
-# nor pulumi_policy ever dials it: this pack never logs through the engine.
-UNUSED_ENGINE_ADDRESS = "127.0.0.1:1"
-PORT_TIMEOUT = 20.0
-
-
-@pytest.fixture(scope="module")
-def pack_emulator():
-    """One emulator for the pack process, whose credentials it gets through the environment."""
-    with NcrEmulator() as emu:
-        yield emu
-
-
-def _pack_environment(emu: NcrEmulator, home: Path) -> dict[str, str]:
-    """The environment the engine gives a policy pack (constructEnv), plus the user's NCP keys."""
-    env = {k: v for k, v in os.environ.items() if k not in NCP_ENV_VARS and not k.startswith("PULUMI_")}
-    env.update({
-        "HOME": str(home),
-        "PULUMI_CONFIG": "{}",
-        "PULUMI_PROJECT": "shop",
-        "PULUMI_STACK": "dev",
-        "PULUMI_ORGANIZATION": "organization",
-        "PULUMI_DRY_RUN": "true",
-        "NCLOUD_ACCESS_KEY": emu.access_key,
-        "NCLOUD_SECRET_KEY": emu.secret_key,
-    })
-    return env
-
-
-def _read_port(proc: subprocess.Popen, stderr_path: Path) -> int:
-    """The first stdout line of a plugin is its port, as the engine reads it."""
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + PORT_TIMEOUT
-    while time.monotonic() < deadline:
-        if selector.select(timeout=0.2):
-            line = proc.stdout.readline().strip()
-            if line:
-                return int(line)
-        if proc.poll() is not None:
-            break
-    raise AssertionError(f"policy pack printed no port; stderr:\n{stderr_path.read_text()}")
-
-
-@pytest.fixture(scope="module")
-def pack(pack_emulator, tmp_path_factory):
-    """`examples/policy-pack` started as `pulumi-analyzer-policy-python` starts it, and a stub to drive it."""
-    home = tmp_path_factory.mktemp("pack-home")
-    stderr_path = home / "stderr.txt"
-    with open(stderr_path, "wb") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.policy", UNUSED_ENGINE_ADDRESS, "."],
-            cwd=PACK_DIR, env=_pack_environment(pack_emulator, home),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
-    try:
-        port = _read_port(proc, stderr_path)
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(channel).result(timeout=10)
-        yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        channel.close()
-    finally:
-        stop_process(proc)
-
-
-def configure(stub, emu: NcrEmulator, **properties: object) -> None:
-    """Configure every policy as the engine does: each with its level, the main one with its properties."""
-    main = analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY)
-    main.properties.update({"endpoint": emu.url, **properties})
-    stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
-        MUTABLE_TAGS_POLICY: main,
-        UNCHECKED_IMAGES_POLICY: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.ADVISORY),
-        REGISTERED_IMAGES_POLICY: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY),
-    }))
-
-
-def analyze(stub, type_: str, props: dict, name: str = "shop") -> list[analyzer_pb2.AnalyzeDiagnostic]:
-    urn = f"urn:pulumi:dev::shop::{type_}::{name}"
-    request = analyzer_pb2.AnalyzeRequest(type=type_, name=name, urn=urn, properties=wire(props))
-    return list(stub.Analyze(request, timeout=30).diagnostics)
-
-
-def summary(diagnostics) -> list[tuple[str, int]]:
-    return [(d.policyName, d.enforcementLevel) for d in diagnostics]
-
 
 def test_pack_describes_its_policies_and_config_schema(pack):
     # when the engine asks the pack what it is

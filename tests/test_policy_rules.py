@@ -17,23 +17,23 @@ import grpc
 import pytest
 from google.protobuf import empty_pb2, json_format
 from helpers import FAST_OPTIONS, FAST_RETRY
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
-from pulumi_policy import EnforcementLevel
-from pulumi_policy.policy import serialize_properties
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
-from test_policy import (
+from policy_helpers import (
     CONTAINER,
     CONTAINER_PATH,
     DEPLOYMENT,
     PACK_DIR,
     UNUSED_ENGINE_ADDRESS,
-    _pack_environment,
-    _read_port,
     deployment,
     docker_container,
+    pack_environment,
+    read_port,
     resource_args,
     wire,
 )
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.policy import serialize_properties
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from ncr_provider.emulator import NcrEmulator
 from ncr_provider.policy import MUTABLE_TAGS_POLICY, LookupCache, mutable_image_tags_policies, policies
@@ -342,10 +342,10 @@ def serve_pack(emu: NcrEmulator, home, **env: str):
     stderr_path = home / "stderr.txt"
     with open(stderr_path, "wb") as stderr:
         proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", UNUSED_ENGINE_ADDRESS, "."],
-                                cwd=PACK_DIR, env={**_pack_environment(emu, home), **env},
+                                cwd=PACK_DIR, env={**pack_environment(emu, home), **env},
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
     try:
-        port = _read_port(proc, stderr_path)
+        port = read_port(proc, stderr_path)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=10)
         yield analyzer_pb2_grpc.AnalyzerStub(channel)

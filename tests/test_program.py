@@ -37,8 +37,7 @@ def emu():
 def server(emu, tmp_path_factory):
     env = {**dict.fromkeys(NCP_ENV_VARS), "HOME": str(tmp_path_factory.mktemp("home"))}
     with ProviderServer(env) as provider_server:
-        provider_server.configure({"ncloud:accessKey": ACCESS_KEY, "ncloud:secretKey": SECRET_KEY, "ncr:endpoint": emu.url},
-                                  secret_keys={"ncloud:secretKey"})
+        provider_server.configure(emu.stack_config(), secret_keys={"ncloud:secretKey"})
         yield provider_server
 
 

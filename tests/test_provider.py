@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import pickle
 import threading
 import traceback
 
 import dill
 import pytest
-from helpers import FAST_RETRY
-from pulumi.dynamic import Config, ConfigureRequest
+from helpers import FAST_RETRY, SELECT_ONE, FastRetryProvider, configured
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import UNKNOWN
 
 from ncr_provider import NcrImageProvider, NcrImageTagProvider
-from ncr_provider.emulator import NcrEmulator
 from ncr_provider.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -26,7 +23,7 @@ from ncr_provider.errors import (
     TagNotFoundError,
     ThrottledError,
 )
-from ncr_provider.provider import NcrReadProvider, ReadOnlyError
+from ncr_provider.provider import ReadOnlyError
 
 SEED_OUTPUTS = {
     "registry": "ncpdocker",
@@ -45,27 +42,9 @@ SEED_OUTPUTS = {
 }
 
 
-class FastRetryProvider(NcrImageProvider):
-    """The provider with short retry waits, so throttling tests stay fast."""
-
-    client_options = dataclasses.replace(NcrImageProvider.client_options, retry=FAST_RETRY)
-
-
-def configured(stack_config: dict, cls: type[NcrReadProvider] = FastRetryProvider) -> NcrReadProvider:
-    """A provider configured as the provider server configures it: once, with the whole stack config."""
-    provider = cls()
-    provider.configure(ConfigureRequest(Config(raw_config=stack_config, project_name="p")))
-    return provider
-
-
-def emulator_config(emulator: NcrEmulator, **overrides: str) -> dict:
-    return {"ncloud:accessKey": emulator.access_key, "ncloud:secretKey": emulator.secret_key,
-            "ncr:endpoint": emulator.url, **overrides}
-
-
 @pytest.fixture
 def provider(emulator):
-    return configured(emulator_config(emulator))
+    return configured(emulator.stack_config())
 
 
 # -- read -----------------------------------------------------------------------------------
@@ -101,7 +80,7 @@ def test_a_resource_region_overrides_the_stack_region(provider, emulator):
 
 def test_a_resource_endpoint_overrides_the_stack_endpoint(emulator):
     # The stack points at a closed port: only the resource's own endpoint can answer.
-    provider = configured(emulator_config(emulator, **{"ncr:endpoint": "http://127.0.0.1:9"}))
+    provider = configured(emulator.stack_config(**{"ncr:endpoint": "http://127.0.0.1:9"}))
 
     result = provider.read("prod/hello/world", {"endpoint": emulator.url})
 
@@ -156,7 +135,7 @@ def test_read_error_traceback_is_short_and_ends_with_the_sentence(provider):
 
 
 def test_wrong_secret_key_says_to_check_keys_and_clock(emulator):
-    provider = configured(emulator_config(emulator, **{"ncloud:secretKey": "not-the-secret"}))
+    provider = configured(emulator.stack_config(**{"ncloud:secretKey": "not-the-secret"}))
 
     with pytest.raises(AuthenticationError) as caught:
         provider.read("prod/team/web", {})
@@ -216,7 +195,7 @@ def test_malformed_id_is_refused_before_any_request(provider, emulator):
 def test_stack_config_beats_environment(emulator, monkeypatch):
     monkeypatch.setenv("NCLOUD_ACCESS_KEY", "ENVACCESSKEY")
     monkeypatch.setenv("NCLOUD_REGION", "JPN")
-    provider = configured(emulator_config(emulator, **{"ncloud:region": "KR"}))
+    provider = configured(emulator.stack_config(**{"ncloud:region": "KR"}))
 
     settings = provider.settings_for()
 
@@ -255,7 +234,7 @@ def test_an_environment_access_key_is_never_paired_with_the_profile_files_secret
 
 
 def test_configure_keeps_only_the_known_settings(emulator):
-    provider = configured(emulator_config(emulator, **{"aws:region": "us-east-1", "p:images": '["a/b"]'}))
+    provider = configured(emulator.stack_config(**{"aws:region": "us-east-1", "p:images": '["a/b"]'}))
 
     settings = provider.settings_for()
 
@@ -265,7 +244,7 @@ def test_configure_keeps_only_the_known_settings(emulator):
 
 def test_serialized_provider_is_a_bare_class_reference_without_secrets(emulator):
     fresh = serialize_provider(NcrImageProvider())
-    provider = configured(emulator_config(emulator), cls=NcrImageProvider)
+    provider = configured(emulator.stack_config(), cls=NcrImageProvider)
     provider.read("prod/team/web", {})  # settings, a client and its session now exist in memory
 
     blob = serialize_provider(provider)
@@ -283,7 +262,7 @@ def test_serialized_provider_is_a_bare_class_reference_without_secrets(emulator)
 
 
 def test_plain_pickle_carries_no_state_either(emulator):
-    provider = configured(emulator_config(emulator))
+    provider = configured(emulator.stack_config())
     provider.read("ncpdocker/ncpdocker", {})
 
     restored = pickle.loads(pickle.dumps(provider))
@@ -324,7 +303,7 @@ def test_check_names_the_failing_property(provider, news, failure):
 
 
 def test_check_judges_region_by_the_stack_site(emulator):
-    provider = configured(emulator_config(emulator, **{"ncloud:site": "gov"}))
+    provider = configured(emulator.stack_config(**{"ncloud:site": "gov"}))
 
     assert provider.check({}, {"registry": "a", "image_name": "b", "region": "KRS"}).failures == []
     [failure] = provider.check({}, {"registry": "a", "image_name": "b", "region": "SGN"}).failures
@@ -402,13 +381,12 @@ def test_include_tags_must_be_true_or_false(provider, emulator):
 
 # -- NcrImageTag ----------------------------------------------------------------------------------
 
-SELECT_ONE = "select the tag in exactly one way: tag, digest, or most_recent=True (optionally with tag_pattern); "
 WEB_1_2_1 = "sha256:16163e362774884fee5518ed9711677cbf3f6f2d728399b1857e63f1f2fe438c"
 
 
 @pytest.fixture
 def tag_provider(emulator):
-    return configured(emulator_config(emulator), cls=NcrImageTagProvider)
+    return configured(emulator.stack_config(), cls=NcrImageTagProvider)
 
 
 def test_tag_read_returns_digest_platforms_and_the_pinned_reference(tag_provider, emulator):
@@ -441,7 +419,7 @@ def test_tag_read_returns_digest_platforms_and_the_pinned_reference(tag_provider
      "gov-archive.ncr.gov-ntruss.com/archive/indexer@"),
 ])
 def test_pinned_reference_names_the_docker_host_of_the_region_and_site(emulator, stack, resource, tag_id, reference):
-    provider = configured(emulator_config(emulator, **stack), cls=NcrImageTagProvider)
+    provider = configured(emulator.stack_config(**stack), cls=NcrImageTagProvider)
 
     outs = provider.read(tag_id, resource).outs
 
@@ -496,7 +474,7 @@ def test_tag_check_requires_and_validates_the_tag(tag_provider):
 
 
 def test_tag_provider_pickles_to_a_bare_class_reference(emulator):
-    provider = configured(emulator_config(emulator), cls=NcrImageTagProvider)
+    provider = configured(emulator.stack_config(), cls=NcrImageTagProvider)
     provider.read("prod/team/web:1.2.1", {})
 
     blob = serialize_provider(provider)

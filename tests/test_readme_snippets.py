@@ -107,14 +107,12 @@ def run_as_program(snippet, emulator, tmp_path):
 
 
 def run_in_server(snippet, emulator, server, tmp_path):
-    server.configure({"ncloud:accessKey": emulator.access_key, "ncloud:secretKey": emulator.secret_key,
-                      "ncr:endpoint": emulator.url})
+    server.configure(emulator.stack_config())
     program = tmp_path / "program"
     program.mkdir()
     (program / "__main__.py").write_text(snippet.code)
     # The same settings as stack config too: functions (get_image, ...) read them through pulumi.Config.
-    config = {"ncloud:accessKey": emulator.access_key, "ncloud:secretKey": emulator.secret_key,
-              "ncr:endpoint": emulator.url}
+    config = emulator.stack_config()
     with use_mocks(ProviderMocks(server), project="readme", config=config) as mocks:
         run_program(program)
     assert mocks.reads, f"{snippet.id} declared no read resource"

@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 
 import pytest
-import test_policy
 from cli_runner import image_requests, run_cli
+from policy_helpers import CONTAINER, DEPLOYMENT, analyze, configure, deployment, docker_container, resource_args, summary
 from pulumi.runtime.proto import analyzer_pb2
-from test_policy import CONTAINER, DEPLOYMENT, analyze, configure, deployment, docker_container, resource_args, summary
 
 from ncr_provider.config import Settings
 from ncr_provider.errors import ConfigurationError, InvalidResponseError, UnmappedReferenceError
@@ -22,10 +21,6 @@ from ncr_provider.lookup import ImageLookup, LookupKey
 from ncr_provider.names import ImageRef, parse_reference
 from ncr_provider.policy import MUTABLE_TAGS_POLICY, UNCHECKED_IMAGES_POLICY
 from ncr_provider.sites import SITES
-
-# The policy tests' fixtures, reused as they are: the policy with its companion, and the pack process.
-lookups, validate = test_policy.lookups, test_policy.validate
-pack_emulator, pack = test_policy.pack_emulator, test_policy.pack
 
 PRIVATE_ID = "k7x2p9q4m1"  # prod's private endpoint id in the emulator's default data
 PRIVATE_MUTABLE = f"{PRIVATE_ID}.kr.private-ncr.ntruss.com/team/api:latest"

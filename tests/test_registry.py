@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-from conftest import NCP_ENV_VARS
-from test_provider import configured, emulator_config
+from helpers import NCP_ENV_VARS, configured
 
 from ncr_provider import NcrRegistry, NcrRegistryProvider, RegistryDetails
 from ncr_provider.errors import InvalidNameError, InvalidResponseError, RegistryNotFoundError
@@ -24,7 +23,7 @@ PROD = {
 
 @pytest.fixture
 def registry_provider(emulator):
-    return configured(emulator_config(emulator), cls=NcrRegistryProvider)
+    return configured(emulator.stack_config(), cls=NcrRegistryProvider)
 
 
 # -- the wire -----------------------------------------------------------------------------------------
@@ -68,7 +67,7 @@ def test_read_returns_every_registry_output(registry_provider, emulator):
 
 
 def test_a_registry_of_another_region_is_read_there(emulator):
-    provider = configured(emulator_config(emulator, **{"ncloud:region": "SGN"}), cls=NcrRegistryProvider)
+    provider = configured(emulator.stack_config(**{"ncloud:region": "SGN"}), cls=NcrRegistryProvider)
 
     outs = provider.read("sgn-apps", {}).outs
 
@@ -108,8 +107,7 @@ def server(tmp_path_factory):
     with NcrEmulator() as emu:
         env = {**dict.fromkeys(NCP_ENV_VARS), "HOME": str(tmp_path_factory.mktemp("home"))}
         with ProviderServer(env) as provider_server:
-            provider_server.configure({"ncloud:accessKey": emu.access_key, "ncloud:secretKey": emu.secret_key,
-                                       "ncr:endpoint": emu.url}, secret_keys={"ncloud:secretKey"})
+            provider_server.configure(emu.stack_config(), secret_keys={"ncloud:secretKey"})
             provider_server.emulator = emu
             yield provider_server
 

@@ -98,7 +98,7 @@ def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path, mo
 
         # The provider, through its real gRPC server, as the engine drives it.
         server_env = {name: None for name in NCP_ENV_VARS} | {"HOME": str(tmp_path)}
-        config = {"ncloud:accessKey": ACCESS_KEY, "ncloud:secretKey": SECRET, "ncr:endpoint": emulator.url}
+        config = emulator.stack_config()
         blob = provider_blob(NcrImageProvider())
         captured.add("__provider blob decoded", base64.b64decode(blob))
         with ProviderServer(env=server_env) as server:
@@ -139,7 +139,7 @@ def test_the_secret_key_reaches_nothing_written(log_records, capfd, tmp_path, mo
             run_cli(captured, secret_env, "check", "k7x2p9q4m1.kr.private-ncr.ntruss.com/team/web:1", "--output", "json")
 
         # The policy pack's checks, with the right and the wrong secret.
-        from test_policy import MUTABLE, deployment, resource_args
+        from policy_helpers import MUTABLE, deployment, resource_args
 
         from ncr_provider.policy import LookupCache, mutable_image_tags_policies
         for secret in (SECRET, WRONG_SECRET):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from helpers import SELECT_ONE, configured
 from pulumi.runtime.rpc import UNKNOWN
-from test_provider import SELECT_ONE, configured, emulator_config
 
 from ncr_provider import NcrImageTagProvider
 from ncr_provider.errors import ConfigurationError, NoMatchingTagError
@@ -16,7 +16,7 @@ DIGEST_B = "sha256:" + "b" * 64
 
 @pytest.fixture
 def tag_provider(emulator):
-    return configured(emulator_config(emulator), cls=NcrImageTagProvider)
+    return configured(emulator.stack_config(), cls=NcrImageTagProvider)
 
 
 @pytest.fixture

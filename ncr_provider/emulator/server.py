@@ -108,6 +108,12 @@ class NcrEmulator:
     def secret_key(self) -> str:
         return self._secret_key
 
+    def stack_config(self, **extra: str) -> dict[str, str]:
+        """The Pulumi stack config that points ncr_provider at this emulator with its keys (plus `extra` keys),
+        as `pulumi config set` leaves it and the engine hands the provider's Configure."""
+        return {"ncloud:accessKey": self.access_key, "ncloud:secretKey": self.secret_key, "ncr:endpoint": self.url,
+                **extra}
+
     @property
     def url(self) -> str:
         """`http://host:port`, without a path; the site prefixes go after it."""
