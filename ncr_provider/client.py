@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote, urlencode
 
 import requests
@@ -206,7 +206,7 @@ class NcrClient:
             REAPER.expire(watch)
         self._session.close()
 
-    def __getstate__(self):
+    def __getstate__(self) -> NoReturn:
         raise TypeError("NcrClient holds credentials and a connection pool and cannot be pickled")
 
     @property
@@ -483,7 +483,7 @@ class NcrClient:
     def _api_error(self, reply: _Reply, call: _Call) -> NcrApiError:
         status, not_found = reply.status, call.not_found
         code, message, request_id = parse_error_body(reply.body, reply.headers.get("Content-Type", ""))
-        fields = dict(what=call.what, status=status, error_code=code, api_message=message,
+        fields: dict[str, Any] = dict(what=call.what, status=status, error_code=code, api_message=message,
                       request_id=request_id, attempts=call.attempt)
         if status == 401 and code == "210" or status == 403:
             return PermissionDeniedError(**fields, access_key=mask(self._auth.access_key))
@@ -517,7 +517,8 @@ def parse_error_body(body: bytes, content_type: str = "") -> tuple[str | None, s
     except InvalidResponseError:
         kind = "HTML" if b"<html" in body[:512].lower() else (content_type.split(";")[0] or "non-JSON")
         return None, f"a {kind} body instead of an NCP error" if body.strip() else "an empty body", None
-    error = data.get("error") if isinstance(data.get("error"), dict) else data
+    inner = data.get("error")
+    error: dict[str, Any] = inner if isinstance(inner, dict) else data
     code = error.get("errorCode", error.get("code"))
     message = error.get("message") or error.get("details")
     request_id = error.get("requestId") or data.get("requestId")

@@ -14,8 +14,8 @@ import asyncio
 import contextvars
 import hashlib
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pulumi
 
@@ -89,28 +89,28 @@ def _result_types(name: str, doc: str, fields: tuple[tuple[str, type, str], ...]
     """A `pulumi.output_type` result class with one documented getter per field, and its awaitable subclass."""
     names = tuple(field for field, _, _ in fields)
 
-    def __init__(self, **values: Any) -> None:
+    def __init__(self: Any, **values: Any) -> None:
         unknown = set(values) - set(names)
         if unknown:
             raise TypeError(f"{name} has no field(s) {', '.join(sorted(unknown))}")
         for field in names:
             pulumi.set(self, field, values.get(field))
 
-    def __repr__(self) -> str:
+    def __repr__(self: Any) -> str:
         return f"{name}(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in names) + ")"
 
     namespace: dict[str, Any] = {"__init__": __init__, "__repr__": __repr__, "__doc__": doc, "__module__": __name__}
     for field, typ, field_doc in fields:
-        def getter(self, _field: str = field) -> Any:
+        def getter(self: Any, _field: str = field) -> Any:
             return pulumi.get(self, _field)
 
         getter.__name__ = field
         getter.__doc__ = field_doc
         getter.__annotations__ = {"return": typ | None}
         namespace[field] = property(pulumi.getter(getter))
-    result = pulumi.output_type(type(name, (), namespace))
+    result: type = pulumi.output_type(type(name, (), namespace))
 
-    def __await__(self):
+    def __await__(self: Any) -> Generator[Any, None, Any]:
         if False:  # a generator that finishes at once: `await get_x(...)` gives the result itself
             yield self
         return self
@@ -120,12 +120,21 @@ def _result_types(name: str, doc: str, fields: tuple[tuple[str, type, str], ...]
     return result, awaitable
 
 
-GetImageResult, AwaitableGetImageResult = _result_types(
-    "GetImageResult", "One NCR image's details, as get_image returns them.", IMAGE_FIELDS)
-GetImageTagResult, AwaitableGetImageTagResult = _result_types(
-    "GetImageTagResult", "One selected NCR image tag, as get_image_tag returns it.", TAG_FIELDS)
-GetRegistryResult, AwaitableGetRegistryResult = _result_types(
-    "GetRegistryResult", "One NCR registry's endpoints and settings, as get_registry returns them.", REGISTRY_FIELDS)
+if TYPE_CHECKING:
+    # Built at run time from the field tables; a type checker knows them only as classes.
+    GetImageResult: TypeAlias = Any
+    AwaitableGetImageResult: TypeAlias = Any
+    GetImageTagResult: TypeAlias = Any
+    AwaitableGetImageTagResult: TypeAlias = Any
+    GetRegistryResult: TypeAlias = Any
+    AwaitableGetRegistryResult: TypeAlias = Any
+else:
+    GetImageResult, AwaitableGetImageResult = _result_types(
+        "GetImageResult", "One NCR image's details, as get_image returns them.", IMAGE_FIELDS)
+    GetImageTagResult, AwaitableGetImageTagResult = _result_types(
+        "GetImageTagResult", "One selected NCR image tag, as get_image_tag returns it.", TAG_FIELDS)
+    GetRegistryResult, AwaitableGetRegistryResult = _result_types(
+        "GetRegistryResult", "One NCR registry's endpoints and settings, as get_registry returns them.", REGISTRY_FIELDS)
 
 
 # -- settings and the one shared client -----------------------------------------------------------

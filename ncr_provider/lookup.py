@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,7 +52,7 @@ class ImageLookup:
         self._client_options = dataclasses.replace(options or ClientOptions(), max_connections=concurrency)
         self._clients: dict[tuple[str, str], NcrClient] = {}
         self._futures: dict[tuple[str, LookupKey, str | None], Future[Any]] = {}
-        self._private_ids: dict[tuple[str, str], Future[dict[str, str]]] = {}
+        self._private_ids: dict[tuple[str, str], Future[dict[str, str] | NcrError]] = {}
         self._lock = threading.Lock()
         self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ncr-lookup")
@@ -101,10 +102,9 @@ class ImageLookup:
     def private_ids(self, site: str, region: str) -> dict[str, str]:
         """`private_id` (lowercased) -> registry name for one region, from its registry list, read once."""
         with self._lock:
-            future = self._private_ids.get((site, region))
-            reader = future is None
-            if reader:
-                future = self._private_ids[(site, region)] = Future()
+            existing = self._private_ids.get((site, region))
+            reader = existing is None
+            future = self._private_ids[(site, region)] = existing if existing is not None else Future()
         if reader:
             # Read in the caller's thread: a pool worker waiting on another pool task could deadlock.
             future.set_result(self._read_private_ids(site, region))
@@ -172,7 +172,7 @@ class ImageLookup:
             if key not in submitted:
                 submitted[key] = future
                 if on_done is not None:
-                    future.add_done_callback(lambda f, k=key: on_done(k, f.result()))
+                    future.add_done_callback(functools.partial(_report, on_done, key))
         return {key: future.result() for key, future in submitted.items()}
 
     def client_for(self, key: LookupKey) -> NcrClient:
@@ -202,6 +202,7 @@ class ImageLookup:
             if what == TAGS:
                 answer: Any = tuple(client.list_tags(key.registry, key.image_name))
             elif what == TAG:
+                assert tag is not None, "a tag lookup names its tag"
                 answer = client.get_tag(key.registry, key.image_name, tag)
             else:
                 answer = client.get_image(key.registry, key.image_name)
@@ -236,3 +237,8 @@ class ImageLookup:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _report(on_done: Callable[[LookupKey, Result], None], key: LookupKey, future: Future[Result]) -> None:
+    """A done-callback: hand one finished lookup to `on_done`."""
+    on_done(key, future.result())

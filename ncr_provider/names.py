@@ -321,6 +321,13 @@ class FoundReference:
     ref: ImageRef | None
     error: InvalidNameError | None = None
 
+    @property
+    def parsed(self) -> ImageRef:
+        """`ref`, for code that has kept only the references that parsed (a type checker cannot follow that)."""
+        if self.ref is None:
+            raise ValueError(f"{self.text!r} at {self.path} did not parse: {self.error}")
+        return self.ref
+
 
 def find_references(value: object, path: str = "") -> list[FoundReference]:
     """Every NCR Docker reference in any string of a nested dict/list structure, with its property path.

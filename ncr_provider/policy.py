@@ -23,11 +23,11 @@ pack in order, on one thread, for each resource, so the companion reports them f
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, TypeVar
 
 from pulumi.runtime import get_config_env
 from pulumi_policy import (
@@ -85,7 +85,7 @@ _ALLOWED_TAGS_SCHEMA = {
                    "a reference naming neither tag nor digest is matched as ':latest'",
 }
 
-CACHE_CONFIG_SCHEMA = {
+CACHE_CONFIG_SCHEMA: dict[str, dict[str, Any]] = {
     "cacheDir": {
         "type": "string",
         "description": "directory keeping NCR's answers across runs (default NCR_CACHE_DIR; off when neither is set); "
@@ -305,6 +305,13 @@ def check_digest_references(props: Any, config: PolicyConfig, lookups: LookupCac
     return _unique(_look_up_and_judge(by_tag, config, lookups, _judge_pinning))
 
 
+def _placed(references: Iterable[FoundReference]) -> list[tuple[FoundReference, ImageRef]]:
+    """The references that parsed, each with its ImageRef (the others are reported as malformed elsewhere)."""
+    return [(found, found.ref) for found in references if found.ref is not None]
+
+
+_T = TypeVar("_T")
+
 Judge = Callable[[FoundReference, LookupKey, Result | Exception, PolicyConfig], list[Finding]]
 
 
@@ -315,31 +322,33 @@ def _look_up_and_judge(references: list[FoundReference], config: PolicyConfig, l
     A private endpoint reference names its registry only once the registry list maps its id, so it
     is exempted (or not) after that; one that cannot be mapped is reported as not checked.
     """
-    candidates = [found for found in references if found.ref.private_id is not None or not config.exempts(found.ref)]
+    candidates = [(found, ref) for found, ref in _placed(references)
+                  if ref.private_id is not None or not config.exempts(ref)]
     if not candidates:
         return []
     try:
         lookup = lookups.get(config)
     except ConfigurationError as exc:
-        return [_unchecked(found.ref.key, None, found, exc, config) for found in candidates]
+        return [_unchecked(ref.key, None, found, exc, config) for found, ref in candidates]
     findings: list[Finding] = []
     # Submit every lookup before waiting on any, so they run concurrently; a duplicate joins the first.
     pending = []
-    for found in candidates:
+    for found, ref in candidates:
         try:
-            key = lookup.key_for(found.ref)
+            key = lookup.key_for(ref)
         except NcrError as exc:
             findings.append(_unchecked(found.text, None, found, exc, config))
             continue
-        if found.ref.private_id is not None and config.exempts(found.ref, key.registry):
+        if ref.private_id is not None and config.exempts(ref, key.registry):
             continue
-        pending.append((found, *lookup.submit(found.ref)))
+        pending.append((found, *lookup.submit(ref)))
     for found, key, future in pending:
-        findings.extend(judge(found, key, _result(future), config))
+        answer = _result(future)
+        findings.extend(judge(found, key, answer, config))
     return findings
 
 
-def _result(future: Future[Result]) -> Result | Exception:
+def _result(future: Future[_T]) -> _T | Exception:
     """A lookup's answer; an unexpected exception is kept as an answer, so it cannot crash the analyzer."""
     try:
         return future.result()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -31,7 +31,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.policy import serialize_properties
+from pulumi_policy.policy import ResourceRemediation, serialize_properties
 
 from .errors import ConfigurationError, NcrError, TagNotFoundError
 from .lookup import ImageLookup, LookupKey
@@ -121,21 +121,21 @@ def place(found_references: list[FoundReference], config: PolicyConfig, lookups:
           ) -> tuple[ImageLookup | None, list[tuple[FoundReference, LookupKey]], list[Finding]]:
     """Where each reference is looked up, exemptions applied; a private endpoint reference is mapped to its
     registry first (the registry list, read once per run). What cannot be placed is reported, never skipped."""
-    candidates = [found for found in found_references if found.ref.private_id is not None or not config.exempts(found.ref)]
+    candidates = [found for found in found_references if found.parsed.private_id is not None or not config.exempts(found.parsed)]
     if not candidates:
         return None, [], []
     try:
         lookup = lookups.get(config)
     except ConfigurationError as exc:
-        return None, [], [_unchecked(found.ref.key, None, found, exc, config) for found in candidates]
+        return None, [], [_unchecked(found.parsed.key, None, found, exc, config) for found in candidates]
     placed, findings = [], []
     for found in candidates:
         try:
-            key = lookup.key_for(found.ref)
+            key = lookup.key_for(found.parsed)
         except NcrError as exc:
             findings.append(_unchecked(found.text, None, found, exc, config))
             continue
-        if found.ref.private_id is None or not config.exempts(found.ref, key.registry):
+        if found.parsed.private_id is None or not config.exempts(found.parsed, key.registry):
             placed.append((found, key))
     return lookup, placed, findings
 
@@ -151,14 +151,14 @@ def check_registries(props: Any, config: PolicyConfig, lookups: LookupCache) -> 
     allowed = patterns(config.raw.get("registries"))
     references = [found for found in find_references(plain) if found.ref is not None]  # the malformed: reported
     findings: list[Finding] = []                                                        # by the mutable-tags policy
-    named = [(found, found.ref.registry) for found in references if found.ref.private_id is None]
-    private = [found for found in references if found.ref.private_id is not None]
+    named = [(found, found.parsed.registry) for found in references if found.parsed.private_id is None]
+    private = [found for found in references if found.parsed.private_id is not None]
     if private:
         _, placed, findings = place(private, PolicyConfig.from_mapping({**config.raw, "allowedImages": [],
                                                                          "allowedTags": []}), lookups)
         named += [(found, key.registry) for found, key in placed]
     for found, registry in named:
-        if not any(fnmatchcase(registry, pattern) for pattern in allowed):
+        if not any(fnmatchcase(registry or "", pattern) for pattern in allowed):  # named by host: never None
             listed = ", ".join(allowed) if allowed else "none: registries is empty"
             findings.append(Finding(
                 f"NCR registry {registry!r} of {found.text!r} at {found.path} is not an allowed registry "
@@ -199,7 +199,7 @@ def check_image_age(props: Any, config: PolicyConfig, lookups: LookupCache, now:
         return []
     lookup, placed, findings = place([found for found in find_references(known_values(props)) if found.ref is not None],
                                      config, lookups)
-    pending = [(found, *lookup.submit_tags(found.ref)) for found, _ in placed] if lookup is not None else []
+    pending = [(found, *lookup.submit_tags(found.parsed)) for found, _ in placed] if lookup is not None else []
     now = now_ms() if now is None else now
     for found, key, future in pending:
         tags = _result(future)
@@ -208,7 +208,7 @@ def check_image_age(props: Any, config: PolicyConfig, lookups: LookupCache, now:
             continue
         if max_days is not None:
             findings += _too_old(found, _where(key.image, key.region), tags, max_days, now, config)
-        if min_minutes is not None and found.ref.digest is None:
+        if min_minutes is not None and found.parsed.digest is None:
             findings += _too_new(found, _where(key.image, key.region), tags, min_minutes, now, config)
     return _unique([finding for finding in findings if finding.blocking])
 
@@ -240,7 +240,7 @@ def _too_old(found: FoundReference, where: str, tags: tuple[TagDetails, ...], ma
 
 def _too_new(found: FoundReference, where: str, tags: tuple[TagDetails, ...], min_minutes: int, now: int,
              config: PolicyConfig) -> list[Finding]:
-    name = found.ref.tag or "latest"
+    name = found.parsed.tag or "latest"
     tag = next((t for t in tags if t.name == name), None)
     if tag is None:
         return [Finding(f"Tag {name} of {where} does not exist: {found.text!r} at {found.path} cannot be pulled.")]
@@ -265,8 +265,8 @@ def pin_candidates(props: Any) -> list[FoundReference]:
 def pinned(found: FoundReference, digest: str) -> str:
     """The reference as written, host and port kept, with `:tag` replaced by `@digest`."""
     text = found.text
-    if found.ref.tag is not None:
-        text = text[: -len(found.ref.tag) - 1]
+    if found.parsed.tag is not None:
+        text = text[: -len(found.parsed.tag) - 1]
     return f"{text}@{digest}"
 
 
@@ -280,12 +280,12 @@ def resolve_pins(candidates: list[FoundReference], config: PolicyConfig,
         # With a cache on disk, learn first whether each repository's tags are immutable: a digest read
         # from such a repository is kept for good. The mutable-tags policy needs these answers anyway.
         for found, _ in placed:
-            _result(lookup.submit(found.ref)[1])
-    pending = [(found, *lookup.submit_tag(found.ref, found.ref.tag or "latest")) for found, _ in placed]
+            _result(lookup.submit(found.parsed)[1])
+    pending = [(found, *lookup.submit_tag(found.parsed, found.parsed.tag or "latest")) for found, _ in placed]
     pins: dict[str, str] = {}
     for found, key, future in pending:
         answer = _result(future)
-        tag = found.ref.tag or "latest"
+        tag = found.parsed.tag or "latest"
         if isinstance(answer, TagNotFoundError):
             findings.append(Finding(f"Cannot pin {found.text!r} at {found.path}: tag {tag} of "
                                     f"{_where(key.image, key.region)} does not exist."))
@@ -383,7 +383,8 @@ def pin_digests_policy(enforcement_level: EnforcementLevel = EnforcementLevel.DI
         description="Pins NCR image references by tag to the digest each tag points at now "
                     "(disabled by default: enable it with enforcementLevel remediate)",
         validate=validate,
-        remediate=remediate,
+        # pulumi_policy takes the mapping as it is (it awaits only an awaitable), though its type names only that
+        remediate=cast(ResourceRemediation, remediate),
         enforcement_level=enforcement_level,
         config_schema=PIN_DIGESTS_CONFIG_SCHEMA,
     )

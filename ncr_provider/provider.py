@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ReadResult, ResourceProvider
 from pulumi.runtime.rpc import UNKNOWN
@@ -79,7 +79,7 @@ class NcrReadProvider(ResourceProvider):
         self._settings: dict[tuple[Any, Any], Settings] = {}
         self._clients: dict[tuple[str, str, str | None], NcrClient] = {}
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[NcrReadProvider], tuple[()]]:
         # Unpickling calls the class afresh: the blob is 80 characters, and no lock, client or key ever enters state.
         return type(self), ()
 
@@ -131,7 +131,7 @@ class NcrReadProvider(ResourceProvider):
             outputs["endpoint"] = endpoint  # kept as given
         return ReadResult(id_, outputs)
 
-    def parse_id(self, id_: str) -> tuple[str, ...]:
+    def parse_id(self, id_: str) -> tuple[Any, ...]:
         """The validated names in a resource id."""
         raise NotImplementedError
 
@@ -198,11 +198,11 @@ class NcrReadProvider(ResourceProvider):
 
     # -- what a read resource never does ----------------------------------------------------
 
-    def create(self, props: dict[str, Any]):
+    def create(self, props: dict[str, Any]) -> NoReturn:
         """Refused: a read resource never creates anything."""
         raise self._read_only("create")
 
-    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]):
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> NoReturn:
         """Refused: a read resource never updates anything."""
         raise self._read_only("update")
 
@@ -210,7 +210,7 @@ class NcrReadProvider(ResourceProvider):
         """Refused: a read resource never deletes anything."""
         raise self._read_only("delete")
 
-    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]):
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> NoReturn:
         """Refused: only managed resources are diffed, and a read resource is always a read."""
         raise self._read_only("diff")
 

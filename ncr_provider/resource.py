@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import pulumi
 import pulumi.dynamic
@@ -129,20 +130,27 @@ class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOU
                         include_tags=include_tags)
 
 
+_Text = pulumi.Input[str] | None
+"""An optional text input, plain or an Output."""
+
+
 def _as_read(opts: pulumi.ResourceOptions | None, resource_id: pulumi.Input[str]) -> pulumi.ResourceOptions:
     # Always a read: the engine then runs only a Read step, on every preview and up; opts.id is ours to set.
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=resource_id))
 
 
-def _args(args: NcrImageArgs | None, registry, image_name, region, endpoint, include_tags) -> NcrImageArgs:
+def _args(args: NcrImageArgs | None, registry: _Text, image_name: _Text, region: _Text, endpoint: _Text,
+          include_tags: pulumi.Input[bool] | None) -> NcrImageArgs:
     """One NcrImageArgs from either calling style; names given as plain text are validated right away."""
-    keywords = NcrImageArgs(registry, image_name, region, endpoint, include_tags)
+    needs = TypeError("NcrImage needs registry and image_name (or use NcrImage.get with an id 'registry/image')")
     if args is None:
-        args = keywords
+        if registry is None or image_name is None:
+            raise needs
+        args = NcrImageArgs(registry, image_name, region, endpoint, include_tags)
     elif any(value is not None for value in (registry, image_name, region, endpoint, include_tags)):
         raise TypeError("NcrImage takes either an NcrImageArgs or keyword arguments, not both")
-    if args.registry is None or args.image_name is None:
-        raise TypeError("NcrImage needs registry and image_name (or use NcrImage.get with an id 'registry/image')")
+    if args.registry is None or args.image_name is None:  # an NcrImageArgs built with None
+        raise needs
     # A typo in a literal name fails here, on the line that wrote it, rather than later in an apply.
     if isinstance(args.registry, str):
         validate_registry(args.registry)
@@ -277,7 +285,8 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
             args, opts = None, args
         args = _tag_args(args, registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern)
         tag_id = pulumi.Output.all(args.registry, args.image_name, args.tag, args.digest, args.most_recent,
-                                   args.tag_pattern).apply(lambda values: _tag_id(*values, resource_name=resource_name))
+                                   args.tag_pattern).apply(
+            lambda v: _tag_id(v[0], v[1], v[2], v[3], v[4], v[5], resource_name=resource_name))
         props = dict.fromkeys(TAG_OUTPUT_NAMES) | {
             "registry": args.registry, "image_name": args.image_name, "tag": args.tag, "region": args.region,
             "endpoint": args.endpoint, "digest": args.digest, "most_recent": args.most_recent,
@@ -300,23 +309,31 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
         the most recent tag of `registry/image` (the image name may contain `/`)."""
         names = pulumi.Output.from_input(id).apply(split_selection_id)
         return NcrImageTag(resource_name, opts=opts, registry=names.apply(lambda n: n[0]),
-                           image_name=names.apply(lambda n: n[1]), tag=names.apply(lambda n: n[2]),
-                           digest=names.apply(lambda n: n[3]), most_recent=most_recent, tag_pattern=tag_pattern,
+                           image_name=names.apply(lambda n: n[1]),
+                           # None where the id names no tag (or no digest): an Output of None is a valid Input
+                           tag=cast("pulumi.Output[str]", names.apply(lambda n: n[2])),
+                           digest=cast("pulumi.Output[str]", names.apply(lambda n: n[3])),
+                           most_recent=most_recent, tag_pattern=tag_pattern,
                            region=region, endpoint=endpoint)
 
 
-def _tag_args(args: NcrImageTagArgs | None, registry, image_name, tag, region, endpoint, digest, most_recent,
-              tag_pattern) -> NcrImageTagArgs:
+def _tag_needs() -> TypeError:
+    return TypeError("NcrImageTag needs registry, image_name and one of tag, digest or most_recent=True "
+                     "(or use NcrImageTag.get with an id 'registry/image:tag')")
+
+
+def _tag_args(args: NcrImageTagArgs | None, registry: _Text, image_name: _Text, tag: _Text, region: _Text,
+              endpoint: _Text, digest: _Text, most_recent: pulumi.Input[bool] | None, tag_pattern: _Text) -> NcrImageTagArgs:
     """One NcrImageTagArgs from either calling style; values given plainly are validated right away."""
-    keywords = NcrImageTagArgs(registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern)
     if args is None:
-        args = keywords
+        if registry is None or image_name is None:
+            raise _tag_needs()
+        args = NcrImageTagArgs(registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern)
     elif any(value is not None for value in (registry, image_name, tag, region, endpoint, digest, most_recent,
                                              tag_pattern)):
         raise TypeError("NcrImageTag takes either an NcrImageTagArgs or keyword arguments, not both")
     if args.registry is None or args.image_name is None or (args.tag, args.digest, args.most_recent) == (None,) * 3:
-        raise TypeError("NcrImageTag needs registry, image_name and one of tag, digest or most_recent=True "
-                        "(or use NcrImageTag.get with an id 'registry/image:tag')")
+        raise _tag_needs()
     if isinstance(args.registry, str):
         validate_registry(args.registry)
     if isinstance(args.image_name, str):
@@ -328,7 +345,7 @@ def _tag_args(args: NcrImageTagArgs | None, registry, image_name, tag, region, e
     selectors = [getattr(args, name) for name in _SELECTORS]
     if all(value is None or isinstance(value, (str, bool)) for value in selectors):
         # Every selector is plain: a wrong combination fails on the line that wrote it.
-        tag_selection(*selectors, what="NcrImageTag tag selection")
+        tag_selection(selectors[0], selectors[1], selectors[2], selectors[3], what="NcrImageTag tag selection")
     return args
 
 

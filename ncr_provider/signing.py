@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import requests
@@ -71,5 +72,5 @@ class NcpSignatureAuth(requests.auth.AuthBase):
     def __repr__(self) -> str:
         return f"NcpSignatureAuth(access_key={mask(self.access_key)!r})"
 
-    def __getstate__(self):  # never let a pickle carry the secret
+    def __getstate__(self) -> NoReturn:  # never let a pickle carry the secret
         raise TypeError("NcpSignatureAuth holds a secret key and cannot be pickled")

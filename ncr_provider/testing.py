@@ -37,7 +37,7 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import grpc
 import pulumi
@@ -331,7 +331,7 @@ def run_program(program: str | os.PathLike[str] | Callable[[], Any]) -> dict[str
         root = get_root_resource()
         if root is None:
             raise RuntimeError("run_program needs Pulumi mocks: call it inside use_mocks(...)")
-        return pulumi.Output.from_input(dict(root.outputs)).apply(exports.update)
+        return pulumi.Output.from_input(dict(cast(Any, root).outputs)).apply(exports.update)  # the stack: a Resource with outputs
 
     try:
         pulumi.runtime.test(body)()

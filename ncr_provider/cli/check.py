@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError, NcrError
 from .common import (
@@ -21,6 +22,9 @@ from .output import write_check
 from .progress import Progress
 from .stack_export import from_stack_file
 from .targets import Problems, Target, check_places, from_arguments, from_file
+
+if TYPE_CHECKING:
+    from ..cache import DiskCache
 from .verdict import Summary, judge, judge_min_tag_age, judge_tag_age, judge_unplaced
 
 DESCRIPTION = """\
@@ -114,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         by_key: dict = {}
         for target in placeable:
             try:
+                assert target.ref is not None, "check_places keeps only targets with a reference"
                 key = lookup.key_for(target.ref)  # maps a private endpoint id through the registry list
             except NcrError as exc:
                 unplaced.append((target, exc))
@@ -140,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
-def open_cache(args: argparse.Namespace):
+def open_cache(args: argparse.Namespace) -> DiskCache | None:
     """The on-disk cache asked for by --cache / NCR_CACHE_DIR, or None; a bad NCR_CACHE_TTL means no answer (3)."""
     from ..cache import cache_from
 

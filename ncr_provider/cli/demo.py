@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..emulator import NcrEmulator
+    from .verdict import Outcome
 
 from .common import ExitCode, Unanswered
 
@@ -43,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def read_samples(emulator) -> list:
+def read_samples(emulator: NcrEmulator) -> list[Outcome]:
     """List every registry and image of every region, then look each image up, as `check` does."""
     import dataclasses
 
@@ -71,7 +76,7 @@ def read_samples(emulator) -> list:
     return [judge(key, [], result, require_immutable=True) for key, result in results.items()]
 
 
-def details_table(outcomes: list) -> str:
+def details_table(outcomes: list[Outcome]) -> str:
     from .output import cell, region_label, table, tags_cell
 
     rows = []
@@ -83,13 +88,15 @@ def details_table(outcomes: list) -> str:
     return table(("IMAGE", "REGION", "TAGS", "PULLS", "LAST UPDATED", "DESCRIPTION"), rows)
 
 
-def verdict_lines(outcomes: list) -> str:
+def verdict_lines(outcomes: list[Outcome]) -> str:
     """A line per image, named by its Docker reference, the form a deployment (and `check`) uses."""
+    from ..lookup import LookupKey
     from ..names import docker_host
     from .output import RESULT_LABEL, cell
     from .verdict import Summary
 
-    refs = [f"{docker_host(o.key.registry, o.key.region, o.key.site)}/{o.key.image_name}" for o in outcomes]
+    refs = [f"{docker_host(o.key.registry, o.key.region, o.key.site)}/{o.key.image_name}"
+            if isinstance(o.key, LookupKey) else o.key.text for o in outcomes]
     width = max(map(len, refs), default=0)
     lines = [f"  {RESULT_LABEL[o.verdict]:<5} {ref:<{width}}  {cell(o.reason)}" for o, ref in zip(outcomes, refs, strict=True)]
     summary = Summary.of(outcomes)

@@ -33,7 +33,8 @@ def region_label(key: LookupKey | Unplaced) -> str:
 def tags_cell(details: ImageDetails | None) -> str:
     if details is None:
         return "-"
-    return {True: "mutable", False: "immutable"}.get(details.tag_mutability_enabled, "unknown")
+    mutable = details.tag_mutability_enabled
+    return "unknown" if mutable is None else "mutable" if mutable else "immutable"
 
 
 def cell(value: Any) -> str:
@@ -238,8 +239,8 @@ def check_github(outcomes: list[Outcome], summary: Summary) -> str:
             lines.append(f"ok {o.key.image} ({region_label(o.key)}): {cell(o.reason)}")
         else:
             lines.append(f"ok {o.key.image} ({region_label(o.key)}): {cell(o.reason)}")
-    for where in summary.not_inspected:
-        lines.append(annotation("warning", "NCR reference not inspected", f"{where}: {NOT_INSPECTED}."))
+    for place in summary.not_inspected:
+        lines.append(annotation("warning", "NCR reference not inspected", f"{place}: {NOT_INSPECTED}."))
     lines.append(f"ncr-image check: {summary.sentence()}")
     return "\n".join(lines)
 

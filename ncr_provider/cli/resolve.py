@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.image} names no tag: resolve takes REF:TAG, e.g. {ref.key}:1.0.0")
 
     def digest_of(lookup: ImageLookup, ref: ImageRef, key: LookupKey) -> str:
+        assert ref.tag is not None, "needs_a_tag refused a reference without one"
         tag = lookup.client_for(key).get_tag(key.registry, key.image_name, ref.tag)
         if args.platform is None:
             return tag.require_digest(f"tag {key.image}:{ref.tag}")

@@ -159,7 +159,8 @@ def check_places(lookup: ImageLookup, targets: Sequence[Target]) -> tuple[list[T
     placeable, unplaced, problems = [], [], []
     for target in targets:
         if target.error is not None or target.ref is None:
-            unplaced.append((target, target.error))
+            # A target without a reference always carries why (stack_export sets it); name it all the same.
+            unplaced.append((target, target.error or InvalidNameError("reference", target.text, "it could not be read")))
             continue
         try:
             lookup.place(target.ref)

@@ -108,7 +108,8 @@ def judge_unplaced(unplaced: Sequence[tuple[Target, NcrError]]) -> list[Outcome]
     grouped: dict[tuple[str, str], Outcome] = {}
     for target, error in unplaced:
         ref = target.ref
-        key = Unplaced(target.text, ref and ref.site, ref and ref.region, ref and ref.registry, ref and ref.image_name)
+        key = (Unplaced(target.text, ref.site, ref.region, ref.registry, ref.image_name) if ref is not None
+               else Unplaced(target.text))
         outcome = grouped.get((target.text, str(error)))
         if outcome is None:
             grouped[(target.text, str(error))] = Outcome(key, [target], error, Verdict.ERROR,
