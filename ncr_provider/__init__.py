@@ -13,14 +13,7 @@ if TYPE_CHECKING:  # what a type checker sees; at run time each name is imported
     from .config import Settings, resolve_settings
     from .emulator import NcrEmulator
     from .errors import NcrError
-    from .functions import (
-        get_image,
-        get_image_output,
-        get_image_tag,
-        get_image_tag_output,
-        get_registry,
-        get_registry_output,
-    )
+    from .functions import get_image, get_image_output, get_image_tag, get_image_tag_output, get_registry, get_registry_output
     from .model import ImageDetails, PlatformImage, RegistryDetails, TagDetails
     from .provider import NcrImageProvider, NcrImageTagProvider, NcrRegistryProvider
     from .resource import NcrImage, NcrImageArgs, NcrImageTag, NcrImageTagArgs, NcrRegistry

@@ -166,13 +166,15 @@ def validator(lookups: LookupCache):
     return run
 
 
-def running_pack(emu: NcrEmulator, home: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    """`examples/policy-pack` started as `pulumi-analyzer-policy-python` starts it, and a stub to drive it."""
+def running_pack(emu: NcrEmulator, home: Path, **env: str) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """`examples/policy-pack` started as `pulumi-analyzer-policy-python` starts it (with `env` added to the
+    environment the engine gives it), and a stub to drive it."""
+    home.mkdir(exist_ok=True)
     stderr_path = home / "stderr.txt"
     with open(stderr_path, "wb") as stderr:
         proc = subprocess.Popen(
             [sys.executable, "-u", "-m", "pulumi.policy", UNUSED_ENGINE_ADDRESS, "."],
-            cwd=PACK_DIR, env=pack_environment(emu, home),
+            cwd=PACK_DIR, env={**pack_environment(emu, home), **env},
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
     try:
         port = read_port(proc, stderr_path)

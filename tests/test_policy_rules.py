@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-import subprocess
-import sys
 
-import grpc
 import pytest
 from google.protobuf import empty_pb2, json_format
 from helpers import FAST_OPTIONS, FAST_RETRY
@@ -22,15 +19,13 @@ from policy_helpers import (
     CONTAINER_PATH,
     DEPLOYMENT,
     PACK_DIR,
-    UNUSED_ENGINE_ADDRESS,
     deployment,
     docker_container,
-    pack_environment,
-    read_port,
     resource_args,
+    running_pack,
     wire,
 )
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import serialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
@@ -46,7 +41,6 @@ from ncr_provider.policy_rules import (
     pin_digests_policy,
 )
 from ncr_provider.signing import now_ms
-from ncr_provider.testing import stop_process
 
 HOST = "prod.kr.ncr.ntruss.com"
 DIGEST_A = "sha256:" + "a1" * 32
@@ -338,20 +332,7 @@ def test_at_advisory_level_the_policy_names_the_digest_to_deploy(ncp_env, lookup
 @contextlib.contextmanager
 def serve_pack(emu: NcrEmulator, home, **env: str):
     """`examples/policy-pack` started as the engine starts it; yields an Analyzer stub."""
-    home.mkdir(exist_ok=True)
-    stderr_path = home / "stderr.txt"
-    with open(stderr_path, "wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", UNUSED_ENGINE_ADDRESS, "."],
-                                cwd=PACK_DIR, env={**pack_environment(emu, home), **env},
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
-    try:
-        port = read_port(proc, stderr_path)
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(channel).result(timeout=10)
-        yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        channel.close()
-    finally:
-        stop_process(proc)
+    yield from running_pack(emu, home, **env)
 
 
 def configure_pack(stub, emu: NcrEmulator, pin: dict | None = None, **levels: int) -> None:
