@@ -1,20 +1,27 @@
 """Every error ncr_provider raises: one base class, each error's fields declared, its message one template.
 
-Each error is a keyword-only dataclass: its fields are typed attributes a type checker sees
+Each error is a keyword-only dataclass (NcrError makes every subclass one): its fields are typed attributes a type checker sees
 (`error.status`), its message is `fmt` filled from them (and from properties such as `code_text`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any, ClassVar, dataclass_transform
 
 
+@dataclass_transform(kw_only_default=True, eq_default=False)
 @dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class NcrError(Exception):
-    """Base class of every error raised by ncr_provider."""
+    """Base class of every error raised by ncr_provider; each subclass is made a keyword-only dataclass."""
 
     fmt: ClassVar[str] = "An unspecified NCR error occurred"
+
+    def __init_subclass__(cls, init: bool = True, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # In place, so a subclass needs no decorator. `init=False` (a class keyword) keeps an inherited
+        # __init__, as InvalidNameError's positional one for its subclasses.
+        dataclasses.dataclass(eq=False, repr=False, kw_only=True, init=init)(cls)
 
     def __post_init__(self) -> None:
         super().__init__(self.fmt.format_map(_Fields(self)))
@@ -50,7 +57,6 @@ def _rebuild(cls: type[NcrError], fields: dict[str, Any]) -> NcrError:
     return cls(**fields)
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ConfigurationError(NcrError):
     """A setting is missing or invalid."""
 
@@ -58,8 +64,7 @@ class ConfigurationError(NcrError):
     reason: str
 
 
-@dataclasses.dataclass(eq=False, repr=False, init=False)
-class InvalidNameError(NcrError):
+class InvalidNameError(NcrError, init=False):
     """A registry, image or reference name breaks the name rules; nothing was sent."""
 
     fmt: ClassVar[str] = "Invalid {field} {shown}: {reason}"
@@ -76,7 +81,6 @@ class InvalidNameError(NcrError):
         return shorten(self.value)
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class UnmappedReferenceError(NcrError):
     """A reference names an NCR registry host, but no registry we can look up: never skipped, always reported."""
 
@@ -85,7 +89,6 @@ class UnmappedReferenceError(NcrError):
     reason: str
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class InvalidResponseError(NcrError):
     """The API answered with something that is not the documented shape."""
 
@@ -94,7 +97,6 @@ class InvalidResponseError(NcrError):
     reason: str
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class TransportError(NcrError):
     """The request never got an HTTP answer: connection failure or timeout."""
 
@@ -108,7 +110,6 @@ class TransportError(NcrError):
     reason: str
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class NcrApiError(NcrError):
     """NCR or the API gateway answered with an error status."""
 
@@ -140,7 +141,6 @@ class NcrApiError(NcrError):
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(NcrApiError)}
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class AuthenticationError(NcrApiError):
     fmt: ClassVar[str] = (
         "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}). "
@@ -150,7 +150,6 @@ class AuthenticationError(NcrApiError):
     """Masked, never the whole key."""
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ClockSkewError(AuthenticationError):
     """A 401 whose Date header puts this machine's clock further off than the client corrects for (a day)."""
 
@@ -162,7 +161,6 @@ class ClockSkewError(AuthenticationError):
     skew: str
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class CredentialsRejectedError(AuthenticationError):
     """A 401 that persisted after the clock offset was corrected: the keys, not the clock, are wrong."""
 
@@ -174,7 +172,6 @@ class CredentialsRejectedError(AuthenticationError):
     skew: str
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class PermissionDeniedError(NcrApiError):
     fmt: ClassVar[str] = (
         "Access key {access_key} may not read {what} (HTTP {status}{code_text}: {api_message}). "
@@ -184,7 +181,6 @@ class PermissionDeniedError(NcrApiError):
     """Masked, never the whole key."""
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ImageNotFoundError(NcrApiError):
     fmt: ClassVar[str] = "Image {registry}/{image} not found in region {region} (HTTP {status}{code_text}: {api_message})."
     registry: str
@@ -192,7 +188,6 @@ class ImageNotFoundError(NcrApiError):
     region: str
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class TagNotFoundError(NcrApiError):
     fmt: ClassVar[str] = "Tag {registry}/{image}:{tag} not found in region {region} (HTTP {status}{code_text}: {api_message})."
     registry: str
@@ -201,7 +196,6 @@ class TagNotFoundError(NcrApiError):
     region: str
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class RegistryNotFoundError(NcrError):
     """No registry of that name in the region's registry list (the list answered; the name is not in it)."""
 
@@ -210,7 +204,6 @@ class RegistryNotFoundError(NcrError):
     region: str
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class NoMatchingTagError(NcrError):
     """The tag list answered, but no tag fits the selection (a digest, or the newest matching a pattern)."""
 
@@ -221,13 +214,11 @@ class NoMatchingTagError(NcrError):
     selection: str
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class NotFoundError(NcrApiError):
     fmt: ClassVar[str] = "{what} not found in region {region} (HTTP {status}{code_text}: {api_message})."
     region: str
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ThrottledError(NcrApiError):
     fmt: ClassVar[str] = (
         "NCR throttled the request for {what}: HTTP {status}{code_text}: {api_message}, "
@@ -235,7 +226,6 @@ class ThrottledError(NcrApiError):
     )
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ServerError(NcrApiError):
     fmt: ClassVar[str] = (
         "NCR failed to answer {what}: HTTP {status}{code_text}: {api_message} (after {attempts} attempt(s){request_text})."

@@ -61,11 +61,16 @@ def _why_unsafe(value: str) -> str | None:
     return None
 
 
-def validate_registry(value: object, field: str = "registry") -> str:
-    """Return the registry name if it is one safe segment, else raise InvalidNameError naming the field."""
+def _text(value: object, field: str) -> tuple[str, str | None]:
+    """The value as text, and why it could alter a request if it could; anything but text is refused here."""
     if not isinstance(value, str):
         raise InvalidNameError(field, str(value), f"expected text, got {type(value).__name__}")
-    reason = _why_unsafe(value)
+    return value, _why_unsafe(value)
+
+
+def validate_registry(value: object, field: str = "registry") -> str:
+    """Return the registry name if it is one safe segment, else raise InvalidNameError naming the field."""
+    value, reason = _text(value, field)
     if reason is None:
         if "/" in value:
             reason = "a registry name is a single segment and cannot contain '/'"
@@ -82,9 +87,7 @@ def validate_registry(value: object, field: str = "registry") -> str:
 
 def validate_image_name(value: object, field: str = "image_name") -> str:
     """Return the image name if its `/`-separated components are safe Docker components."""
-    if not isinstance(value, str):
-        raise InvalidNameError(field, str(value), f"expected text, got {type(value).__name__}")
-    reason = _why_unsafe(value)
+    value, reason = _text(value, field)
     if reason is None:
         if len(value) > IMAGE_NAME_MAX:
             reason = f"it is longer than {IMAGE_NAME_MAX} characters"
@@ -138,11 +141,11 @@ class ImageRef:
         return f"{self.registry or f'<private {self.private_id}>'}/{self.image_name}"
 
 
-class NotNcrReference(InvalidNameError):
+class NotNcrReference(InvalidNameError, init=False):
     """A Docker reference to a registry host that is not NCR."""
 
 
-class UnknownNcrHost(InvalidNameError):
+class UnknownNcrHost(InvalidNameError, init=False):
     """A host that looks like NCR's (`*.ncr.*ntruss.com`) but is none of its known forms: reported, never skipped."""
 
 

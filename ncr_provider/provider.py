@@ -11,7 +11,6 @@ inputs it takes, how its id splits, and which outputs a read returns.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NoReturn
@@ -40,7 +39,6 @@ from .selection import SelectedTag, TagSelection, select_tag, selection_problems
 PROVIDER_SERVER_WORKERS = 4
 
 
-@dataclasses.dataclass(eq=False, repr=False, kw_only=True)
 class ReadOnlyError(NcrError):
     """Something asked a read resource (NcrImage, NcrImageTag) to create, update, delete or diff; it only ever reads."""
 

@@ -24,6 +24,7 @@ from ncr_provider.errors import (
     TransportError,
 )
 from ncr_provider.signing import now_ms
+from ncr_provider.sites import API_ENDPOINTS
 
 
 def test_seed_image_details(client):
@@ -34,18 +35,13 @@ def test_seed_image_details(client):
     assert details.last_updated == 1711928488000
 
 
-@pytest.mark.parametrize("site,region,prefix", [
-    ("public", "KR", "/ncr/api/v2"),
-    ("public", "SGN", "/ncr/sgn-api/v2"),
-    ("public", "JPN", "/ncr/jpn-api/v2"),
-    ("gov", "KR", "/ncr/kr/v2"),
-    ("gov", "KRS", "/ncr/krs/v2"),
-])
-def test_each_region_and_site_uses_its_prefix(emulator, site, region, prefix):
+# Every row of the sites table (its prefixes are spelled out literally in test_sites).
+@pytest.mark.parametrize("row", [r for r in API_ENDPOINTS if r.version == "v2"], ids=lambda r: f"{r.site}-{r.region}")
+def test_each_region_and_site_uses_its_prefix(emulator, row):
     emulator.add_image("everywhere", "app", description="seen in every region")
-    with make_client(emulator, {"site": site, "region": region}) as client:
+    with make_client(emulator, {"site": row.site, "region": row.region}) as client:
         assert client.get_image("everywhere", "app").description == "seen in every region"
-    assert [r.raw_path for r in emulator.requests] == [f"{prefix}/repositories/everywhere/app"]
+    assert [r.raw_path for r in emulator.requests] == [f"{row.prefix}/repositories/everywhere/app"]
 
 
 def test_image_name_with_slash_is_one_encoded_segment(client, emulator):

@@ -222,37 +222,34 @@ def test_an_answer_trickling_in_a_byte_at_a_time_is_cut_at_the_deadline(emulator
     assert len(emulator.requests) == 1
 
 
-def test_a_closed_client_ends_a_retry_after_wait_at_once(emulator):
-    """What Ctrl-C needs: close() from another thread ends the default (interruptible) wait."""
+def _closed_while(client, busy) -> BaseException | None:
+    """Call get_image on a thread, close the client from here once `busy()`, and return what the call raised."""
     import threading
-    emulator.enqueue(status=429, body=ncp_error("400", "Quota Exceeded"), headers={"Retry-After": "3600"})
-    client = make_client(emulator, sleep=None, retry=RetryPolicy(attempts=3, retry_after_max=3600.0), deadline=7200.0)
     outcome = []
     worker = threading.Thread(target=lambda: outcome.append(_capture(client.get_image, *IMAGE)))
     worker.start()
-    while not emulator.requests:
+    while not busy():
         time.sleep(0.01)
     client.close()
     worker.join(timeout=30)
-    assert not worker.is_alive(), "close() did not end the wait"
+    assert not worker.is_alive(), "close() did not end the call"
     (error,) = outcome
+    return error
+
+
+def test_a_closed_client_ends_a_retry_after_wait_at_once(emulator):
+    """What Ctrl-C needs: close() from another thread ends the default (interruptible) wait."""
+    emulator.enqueue(status=429, body=ncp_error("400", "Quota Exceeded"), headers={"Retry-After": "3600"})
+    client = make_client(emulator, sleep=None, retry=RetryPolicy(attempts=3, retry_after_max=3600.0), deadline=7200.0)
+    error = _closed_while(client, lambda: bool(emulator.requests))
     assert isinstance(error, TransportError) and error.reason == "the client was closed (interrupted)"
     assert len(emulator.requests) == 1
 
 
 def test_a_closed_client_cuts_a_call_in_flight(emulator):
-    import threading
     emulator.enqueue_fault("trickle", seconds=0.5)
     client = make_client(emulator, read_timeout=60.0, deadline=600.0)
-    outcome = []
-    worker = threading.Thread(target=lambda: outcome.append(_capture(client.get_image, *IMAGE)))
-    worker.start()
-    while not emulator.trickled_bytes:
-        time.sleep(0.01)
-    client.close()
-    worker.join(timeout=30)
-    assert not worker.is_alive(), "close() did not cut the connection"
-    (error,) = outcome
+    error = _closed_while(client, lambda: bool(emulator.trickled_bytes))
     assert isinstance(error, TransportError) and error.reason == "the client was closed (interrupted)"
     assert emulator.trickled_bytes < 100
 

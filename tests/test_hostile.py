@@ -329,21 +329,27 @@ def test_cli_endpoint_with_userinfo_is_refused_and_never_echoed(ncp_env):
 
 # -- input size: --from-file and --from-stack ---------------------------------------------------------
 
-def test_from_file_streams_and_deduplicates_in_bounded_memory(tmp_path):
-    """180 000 lines (about 3 MB) naming three images: memory follows the three, not the lines."""
+def read_traced(path):
+    """`--from-file`'s reader over `path`: its targets, its problems, and the peak memory it allocated."""
     import tracemalloc
 
     from ncr_provider.cli.targets import from_file
+    tracemalloc.start()
+    try:
+        targets, problems = from_file(str(path), None)
+        return targets, problems, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_from_file_streams_and_deduplicates_in_bounded_memory(tmp_path):
+    """180 000 lines (about 3 MB) naming three images: memory follows the three, not the lines."""
+
     path = tmp_path / "images.txt"
     with open(path, "w") as fh:
         for _ in range(60_000):
             fh.write("prod/team/web\nprod/team/api # twice\nprod.kr.ncr.ntruss.com/hello/world:1.1\n")
-    tracemalloc.start()
-    try:
-        targets, problems = from_file(str(path), None)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    targets, problems, peak = read_traced(path)
     assert [(t.text, t.line) for t in targets] == [
         ("prod/team/web", 1), ("prod/team/api", 2), ("prod.kr.ncr.ntruss.com/hello/world:1.1", 3)]
     assert problems == []
@@ -351,17 +357,10 @@ def test_from_file_streams_and_deduplicates_in_bounded_memory(tmp_path):
 
 
 def test_a_line_of_megabytes_is_reported_without_being_held(tmp_path):
-    import tracemalloc
 
-    from ncr_provider.cli.targets import from_file
     path = tmp_path / "images.txt"
     path.write_text("prod/team/web\n" + "a" * 5_000_000 + "\nprod/team/api\n")
-    tracemalloc.start()
-    try:
-        targets, problems = from_file(str(path), None)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    targets, problems, peak = read_traced(path)
     assert [t.text for t in targets] == ["prod/team/web", "prod/team/api"]
     assert problems == [f"{path}:2: the line is over 4096 characters long; no reference is"]
     assert peak < 1_000_000

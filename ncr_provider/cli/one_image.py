@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidNameError, NcrError
 from ..names import ImageRef, parse_reference
-from .common import Unanswered, UsageError, require_credentials, resolve
+from .common import ExitCode, Unanswered, UsageError, add_ncp_options, require_credentials, resolve
 from .targets import Target, check_places
 
 if TYPE_CHECKING:
@@ -41,3 +41,25 @@ def look_up_one(args: argparse.Namespace, fetch: Callable[[ImageLookup, ImageRef
     if isinstance(result, NcrError):
         raise Unanswered(result)
     return key, result
+
+
+def add_one_image_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser], name: str, *,
+                         summary: str, description: str, epilog: str, metavar: str, json_help: str,
+                         run: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    """A one-image command's parser: the image, `--output table|json`, the NCP options, and its `run`."""
+    parser = subparsers.add_parser(name, parents=parents, help=summary, description=description, epilog=epilog,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("image", metavar=metavar, help="registry/image (the image may contain '/'), or an NCR Docker reference")
+    parser.add_argument("--output", "-o", choices=("table", "json"), default="table",
+                        help=f"table (default) or json ({json_help})")
+    add_ncp_options(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def one_image_epilog(printed: str, preface: str = "") -> str:
+    """A one-image command's exit codes (after `preface`, if any); `printed` says what exit 0 printed."""
+    return (f"{preface}\n\n" if preface else "") + f"""exit codes:
+  {ExitCode.OK}  {printed}
+  {ExitCode.USAGE}  bad usage or a rejected name (nothing was sent)
+  {ExitCode.UNANSWERED}  no answer: the image does not exist, credentials are missing or rejected, network"""
