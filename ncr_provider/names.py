@@ -308,7 +308,9 @@ def _embedded_spans(text: str) -> list[tuple[int, int]]:
         if port:
             end = port.end()
         if text.startswith("/", end):
-            end = _TOKEN_TAIL_RE.match(text, end).end()
+            tail = _TOKEN_TAIL_RE.match(text, end)
+            assert tail is not None, "the tail pattern matches whatever follows the '/'"
+            end = tail.end()
             spans.append((run.start(), end))
         # else a bare host (a login server, a URL's host with no path) names no image
         resume = end

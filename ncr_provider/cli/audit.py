@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from ..errors import NcrError
-    from ..lookup import ImageLookup
+    from ..lookup import ImageLookup, LookupKey
     from ..model import RegistryDetails
     from .verdict import Outcome, Summary
 
@@ -129,13 +129,13 @@ def list_and_submit(lookup: ImageLookup, settings: Any, registry: str, with_tags
     for entry in client.list_images(registry):  # an NcrError here fails the whole listing: collect() reports it
         name = entry.get("name") if isinstance(entry, dict) else None
         try:
-            validate_image_name(name, "image name")
+            image_name = validate_image_name(name, "image name")
         except InvalidNameError as exc:
             what = f"images of registry {registry}"
             found.append(Listed(registry, None, InvalidResponseError(what=what, reason=str(exc))))
             continue
-        ref = ImageRef(registry, name, region=settings.region, site=settings.site)
-        listed = Listed(registry, name, None, lookup.submit(ref)[1])
+        ref = ImageRef(registry, image_name, region=settings.region, site=settings.site)
+        listed = Listed(registry, image_name, None, lookup.submit(ref)[1])
         if with_tags:
             listed.tags = lookup.submit_tags(ref)[1]
         for future in (listed.details, listed.tags):
@@ -173,12 +173,13 @@ def collect(name: str, details: RegistryDetails | None, listing: Future[Any] | N
         image_target = Target(f"{name}/{item.image_name}", None, f"registry {name}")
         outcome = judge(key, [image_target], item.details.result(), require_immutable=True)
         if item.tags is not None:
+            assert max_tag_age is not None, "tag lists are read only with --max-tag-age"
             outcome = judge_tag_age(outcome, item.tags.result(), max_tag_age, now)
         audit.outcomes.append(outcome)
     return audit
 
 
-def _key(settings: Any, registry: str, image_name: str | None):
+def _key(settings: Any, registry: str, image_name: str | None) -> LookupKey:
     from ..lookup import LookupKey
 
     return LookupKey(settings.site, settings.region, registry, image_name or "")
@@ -206,7 +207,8 @@ def sentence(audits: list[RegistryAudit], summary: Summary) -> str:
 
 
 def _scan_cell(audit: RegistryAudit) -> str:
-    return {True: "on", False: "off"}.get(audit.details.scan_on_push_enabled if audit.details else None, "-")
+    enabled = audit.details.scan_on_push_enabled if audit.details else None
+    return "-" if enabled is None else "on" if enabled else "off"
 
 
 def audit_table(audits: list[RegistryAudit], summary: Summary) -> str:
