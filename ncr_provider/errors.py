@@ -88,6 +88,7 @@ class NcrApiError(NcrError):
             request_id=request_id,
             attempts=attempts,
             code_text=f" (NCP errorCode {error_code})" if error_code else "",
+            # NCP support asks for it, so every API error's sentence carries it.
             request_text=f", request id {request_id}" if request_id else "",
             **extra,
         )
@@ -99,7 +100,7 @@ class NcrApiError(NcrError):
 
 class AuthenticationError(NcrApiError):
     fmt = (
-        "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}). "
+        "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}{request_text}). "
         "Check the access key {access_key} and its secret key, and that this machine's clock is correct."
     )
 
@@ -109,7 +110,7 @@ class ClockSkewError(AuthenticationError):
 
     fmt = (
         "NCR rejected the request for {what}, and its Date header says this machine's clock is off by {skew}, "
-        "too far to correct automatically (HTTP {status}{code_text}: {api_message}). "
+        "too far to correct automatically (HTTP {status}{code_text}: {api_message}{request_text}). "
         "Synchronise the clock (NTP) and try again."
     )
 
@@ -118,25 +119,27 @@ class CredentialsRejectedError(AuthenticationError):
     """A 401 that persisted after the clock offset was corrected: the keys, not the clock, are wrong."""
 
     fmt = (
-        "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}) even after correcting "
-        "for this machine's clock being off by {skew}, so the clock is not the cause. "
+        "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}{request_text}) even after "
+        "correcting for this machine's clock being off by {skew}, so the clock is not the cause. "
         "Check the access key {access_key} and its secret key."
     )
 
 
 class PermissionDeniedError(NcrApiError):
     fmt = (
-        "Access key {access_key} may not read {what} (HTTP {status}{code_text}: {api_message}). "
+        "Access key {access_key} may not read {what} (HTTP {status}{code_text}: {api_message}{request_text}). "
         "Grant it NCR read permission in Sub Account."
     )
 
 
 class ImageNotFoundError(NcrApiError):
-    fmt = "Image {registry}/{image} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    fmt = ("Image {registry}/{image} not found in region {region} "
+           "(HTTP {status}{code_text}: {api_message}{request_text}).")
 
 
 class TagNotFoundError(NcrApiError):
-    fmt = "Tag {registry}/{image}:{tag} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    fmt = ("Tag {registry}/{image}:{tag} not found in region {region} "
+           "(HTTP {status}{code_text}: {api_message}{request_text}).")
 
 
 class RegistryNotFoundError(NcrError):
@@ -152,12 +155,12 @@ class NoMatchingTagError(NcrError):
 
 
 class NotFoundError(NcrApiError):
-    fmt = "{what} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    fmt = "{what} not found in region {region} (HTTP {status}{code_text}: {api_message}{request_text})."
 
 
 class ThrottledError(NcrApiError):
     fmt = (
-        "NCR throttled the request for {what}: HTTP {status}{code_text}: {api_message}, "
+        "NCR throttled the request for {what}: HTTP {status}{code_text}: {api_message}{request_text}, "
         "still throttled after {attempts} attempt(s). Lower the request rate or concurrency and retry later."
     )
 

@@ -24,11 +24,11 @@ from .sites import IMAGE_RESOURCE, REGISTRY_RESOURCE, RESOURCE_MODULE, TAG_RESOU
 OUTPUT_NAMES = (
     "registry", "image_name", "region", "endpoint", "description", "full_description", "pull_count",
     "tag_mutability_enabled", "last_updated", "last_updated_at", "namespace", "private_id", "tags", "latest_tag",
-    "repository_url", "private_repository_url",
+    "repository_url", "private_repository_url", "last_pulled", "last_pulled_at", "api_version",
 )
 TAG_OUTPUT_NAMES = (
     "registry", "image_name", "tag", "region", "endpoint", "digest", "full_size", "last_updated", "last_updated_at",
-    "platforms", "image_ref", "image_ref_by_digest", "tags",
+    "platforms", "image_ref", "image_ref_by_digest", "tags", "api_version",
 )
 REGISTRY_OUTPUT_NAMES = (
     "name", "region", "endpoint", "public_endpoint", "private_endpoint", "private_id", "public_endpoint_enabled",
@@ -50,6 +50,8 @@ class NcrImageArgs:
     """API endpoint override, scheme://host[:port]; default: `ncr:endpoint`, else the site's host."""
     include_tags: pulumi.Input[bool] | None = None
     """True to also read the tag list (`tags`, `latest_tag`): one more request per page of 100 tags."""
+    api_version: pulumi.Input[str] | None = None
+    """NCR API version to read with, `v2` or `v3` (site public only); default: `ncr:apiVersion`, else v2."""
 
 
 class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOURCE):
@@ -72,13 +74,19 @@ class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOU
     tag_mutability_enabled: pulumi.Output[bool]
     """True when the image's tags may be moved to other images (mutable tags)."""
     last_updated: pulumi.Output[int]
-    """When the image was last updated, in milliseconds since the epoch."""
+    """When the image was last pushed, in milliseconds since the epoch (v3: lastPushedDateTime)."""
     last_updated_at: pulumi.Output[str]
-    """When the image was last updated, as ISO-8601 UTC text."""
-    namespace: pulumi.Output[str]
-    """The namespace NCR reports for the image (the registry name)."""
-    private_id: pulumi.Output[str]
-    """The registry's private endpoint id (empty when it has none)."""
+    """When the image was last pushed, as ISO-8601 UTC text."""
+    namespace: pulumi.Output[str | None]
+    """The namespace NCR reports for the image (the registry name); API v2 only, None with v3."""
+    private_id: pulumi.Output[str | None]
+    """The registry's private endpoint id (empty when it has none); API v2 only, None with v3."""
+    last_pulled: pulumi.Output[int | None]
+    """When the image was last pulled, in milliseconds since the epoch; API v3 only, None with v2."""
+    last_pulled_at: pulumi.Output[str | None]
+    """When the image was last pulled, as ISO-8601 UTC text; API v3 only, None with v2."""
+    api_version: pulumi.Output[str | None]
+    """The API version given to this resource, if any."""
     tags: pulumi.Output[list[str] | None]
     """With `include_tags`: every tag name, newest first (by last update); else None."""
     latest_tag: pulumi.Output[str | None]
@@ -100,15 +108,16 @@ class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOU
         region: pulumi.Input[str] | None = None,
         endpoint: pulumi.Input[str] | None = None,
         include_tags: pulumi.Input[bool] | None = None,
+        api_version: pulumi.Input[str] | None = None,
     ) -> None:
         """Read the image `registry/image_name`; give either `args` or the keyword arguments."""
         if isinstance(args, pulumi.ResourceOptions) and opts is None:
             args, opts = None, args  # NcrImage("name", opts, registry=...) reads naturally too
-        args = _args(args, registry, image_name, region, endpoint, include_tags)
+        args = _args(args, registry, image_name, region, endpoint, include_tags, api_version)
         image_id = pulumi.Output.all(args.registry, args.image_name).apply(lambda names: _image_id(*names))
         props = dict.fromkeys(OUTPUT_NAMES) | {
             "registry": args.registry, "image_name": args.image_name, "region": args.region, "endpoint": args.endpoint,
-            "include_tags": args.include_tags,
+            "include_tags": args.include_tags, "api_version": args.api_version,
         }
         super().__init__(NcrImageProvider(), resource_name, props, _as_read(opts, image_id))
 
@@ -121,12 +130,13 @@ class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOU
         region: pulumi.Input[str] | None = None,
         endpoint: pulumi.Input[str] | None = None,
         include_tags: pulumi.Input[bool] | None = None,
+        api_version: pulumi.Input[str] | None = None,
     ) -> NcrImage:
         """Read the image whose id is `registry/image_name` (the image name may contain `/`)."""
         names = pulumi.Output.from_input(id).apply(split_image_id)
         return NcrImage(resource_name, opts=opts, registry=names.apply(lambda n: n[0]),
                         image_name=names.apply(lambda n: n[1]), region=region, endpoint=endpoint,
-                        include_tags=include_tags)
+                        include_tags=include_tags, api_version=api_version)
 
 
 def _as_read(opts: pulumi.ResourceOptions | None, resource_id: pulumi.Input[str]) -> pulumi.ResourceOptions:
@@ -134,12 +144,13 @@ def _as_read(opts: pulumi.ResourceOptions | None, resource_id: pulumi.Input[str]
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=resource_id))
 
 
-def _args(args: NcrImageArgs | None, registry, image_name, region, endpoint, include_tags) -> NcrImageArgs:
+def _args(args: NcrImageArgs | None, registry, image_name, region, endpoint, include_tags,
+          api_version=None) -> NcrImageArgs:
     """One NcrImageArgs from either calling style; names given as plain text are validated right away."""
-    keywords = NcrImageArgs(registry, image_name, region, endpoint, include_tags)
+    keywords = NcrImageArgs(registry, image_name, region, endpoint, include_tags, api_version)
     if args is None:
         args = keywords
-    elif any(value is not None for value in (registry, image_name, region, endpoint, include_tags)):
+    elif any(value is not None for value in (registry, image_name, region, endpoint, include_tags, api_version)):
         raise TypeError("NcrImage takes either an NcrImageArgs or keyword arguments, not both")
     if args.registry is None or args.image_name is None:
         raise TypeError("NcrImage needs registry and image_name (or use NcrImage.get with an id 'registry/image')")
@@ -248,6 +259,8 @@ class NcrImageTagArgs:
     """True to select the most recently updated tag (reads the whole tag list)."""
     tag_pattern: pulumi.Input[str] | None = None
     """With `most_recent`: a regular expression (Python `re.search`; anchor it with `^...$`) the tag must match."""
+    api_version: pulumi.Input[str] | None = None
+    """NCR API version to read with, `v2` or `v3` (site public only); default: `ncr:apiVersion`, else v2."""
 
 
 _SELECTORS = ("tag", "digest", "most_recent", "tag_pattern")
@@ -288,6 +301,8 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
     (`<registry>.ncr.gov-ntruss.com/...` on site gov)."""
     tags: pulumi.Output[list[str] | None]
     """With `digest` or `most_recent`: every tag pointing at the selected digest, newest first; with `tag`: None."""
+    api_version: pulumi.Output[str | None]
+    """The API version given to this resource, if any."""
 
     def __init__(
         self,
@@ -303,17 +318,19 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
         digest: pulumi.Input[str] | None = None,
         most_recent: pulumi.Input[bool] | None = None,
         tag_pattern: pulumi.Input[str] | None = None,
+        api_version: pulumi.Input[str] | None = None,
     ) -> None:
         """Read one tag of `registry/image_name`; give either `args` or the keyword arguments."""
         if isinstance(args, pulumi.ResourceOptions) and opts is None:
             args, opts = None, args
-        args = _tag_args(args, registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern)
+        args = _tag_args(args, registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern,
+                         api_version)
         tag_id = pulumi.Output.all(args.registry, args.image_name, args.tag, args.digest, args.most_recent,
                                    args.tag_pattern).apply(lambda values: _tag_id(*values, resource_name=resource_name))
         props = dict.fromkeys(TAG_OUTPUT_NAMES) | {
             "registry": args.registry, "image_name": args.image_name, "tag": args.tag, "region": args.region,
             "endpoint": args.endpoint, "digest": args.digest, "most_recent": args.most_recent,
-            "tag_pattern": args.tag_pattern,
+            "tag_pattern": args.tag_pattern, "api_version": args.api_version,
         }
         super().__init__(NcrImageTagProvider(), resource_name, props, _as_read(opts, tag_id))
 
@@ -327,6 +344,7 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
         endpoint: pulumi.Input[str] | None = None,
         most_recent: pulumi.Input[bool] | None = None,
         tag_pattern: pulumi.Input[str] | None = None,
+        api_version: pulumi.Input[str] | None = None,
     ) -> NcrImageTag:
         """Read the tag whose id is `registry/image:tag` or `registry/image@digest`; or, with `most_recent=True`,
         the most recent tag of `registry/image` (the image name may contain `/`)."""
@@ -334,17 +352,18 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
         return NcrImageTag(resource_name, opts=opts, registry=names.apply(lambda n: n[0]),
                            image_name=names.apply(lambda n: n[1]), tag=names.apply(lambda n: n[2]),
                            digest=names.apply(lambda n: n[3]), most_recent=most_recent, tag_pattern=tag_pattern,
-                           region=region, endpoint=endpoint)
+                           region=region, endpoint=endpoint, api_version=api_version)
 
 
 def _tag_args(args: NcrImageTagArgs | None, registry, image_name, tag, region, endpoint, digest, most_recent,
-              tag_pattern) -> NcrImageTagArgs:
+              tag_pattern, api_version=None) -> NcrImageTagArgs:
     """One NcrImageTagArgs from either calling style; values given plainly are validated right away."""
-    keywords = NcrImageTagArgs(registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern)
+    keywords = NcrImageTagArgs(registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern,
+                               api_version)
     if args is None:
         args = keywords
     elif any(value is not None for value in (registry, image_name, tag, region, endpoint, digest, most_recent,
-                                             tag_pattern)):
+                                             tag_pattern, api_version)):
         raise TypeError("NcrImageTag takes either an NcrImageTagArgs or keyword arguments, not both")
     if args.registry is None or args.image_name is None or (args.tag, args.digest, args.most_recent) == (None,) * 3:
         raise TypeError("NcrImageTag needs registry, image_name and one of tag, digest or most_recent=True "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from ncr_provider.client import ClientOptions, NcrClient, RetryPolicy
@@ -26,3 +27,13 @@ def settings_for(emulator: NcrEmulator, **changes: Any) -> Settings:
 def make_client(emulator: NcrEmulator, settings: dict[str, Any] | None = None, **options: Any) -> NcrClient:
     """A client signed with the emulator's keys, with fast retries unless told otherwise."""
     return NcrClient(settings_for(emulator, **(settings or {})), dataclasses.replace(FAST_OPTIONS, **options))
+
+
+# Every API error's sentence ends with NCP's request id; tests compare the rest of it exactly.
+REQUEST_ID = re.compile(r", request id [^\s,)]+")
+
+
+def without_request_id(text: str) -> str:
+    """`text` with its `, request id <id>` removed; fails if it has none (so the id is proven shown)."""
+    assert REQUEST_ID.search(text), f"no request id in {text!r}"
+    return REQUEST_ID.sub("", text)
