@@ -249,10 +249,7 @@ class NcrImageProvider(NcrReadProvider):
               props: Mapping[str, Any]) -> dict[str, Any]:
         registry, image_name = names
         include_tags = self.optional_flag(props, "include_tags")
-        details = client.get_image(registry, image_name)
-        outputs = image_outputs(registry, image_name, settings.region, details, site=settings.site,
-                                private_id=details.private_id if details.private_id is not None
-                                else registry_private_id(client, registry))
+        outputs = read_image_outputs(client, settings, registry, image_name)
         if include_tags:
             outputs |= tag_list_outputs(client.list_tags(registry, image_name))
         return outputs
@@ -354,6 +351,13 @@ def image_outputs(registry: str, image_name: str, region: str, details: ImageDet
     if endpoint_input is not None:
         outputs["endpoint"] = endpoint_input
     return outputs
+
+
+def read_image_outputs(client: NcrClient, settings: Settings, registry: str, image_name: str) -> dict[str, Any]:
+    """Read one image and make its NcrImage outputs (NcrImage and get_image share this)."""
+    details = client.get_image(registry, image_name)
+    private_id = details.private_id if details.private_id is not None else registry_private_id(client, registry)
+    return image_outputs(registry, image_name, settings.region, details, site=settings.site, private_id=private_id)
 
 
 def registry_private_id(client: NcrClient, registry: str) -> str | None:
