@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..terminal import strip_control
-from .verdict import ERROR, PASS, VIOLATION, Outcome, Summary, Unplaced
+from .verdict import ERROR, NOT_INSPECTED, PASS, VIOLATION, Outcome, Summary, Unplaced
 
 if TYPE_CHECKING:
     from ..lookup import LookupKey
@@ -136,9 +136,6 @@ def check_table(outcomes: list[Outcome], summary: Summary) -> str:
         parts += ["", *hidden]
     parts += ["", summary.sentence()]
     return "\n".join(parts)
-
-
-NOT_INSPECTED = "secret value not inspected (ciphertext: export with --show-secrets to check it)"
 
 
 def _not_inspected_lines(summary: Summary) -> list[str]:
