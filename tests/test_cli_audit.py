@@ -117,6 +117,7 @@ def test_github_output_annotates_each_violation(account):
     (["--registry", "a/b"], "Invalid --registry 'a/b'"),
     (["--concurrency", "0"], "must be at least 1"),
     (["--max-tag-age", "x"], "expected a whole number"),
+    (["-o", "sarif"], "invalid choice: 'sarif'"),
 ])
 def test_bad_usage_exits_2_and_sends_nothing(account, args, message):
     result = run_cli("audit", *args)
