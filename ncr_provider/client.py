@@ -1,4 +1,8 @@
-"""NcrClient: signed GETs to the NCR API with pooling, retries, a deadline and clock-skew correction."""
+"""NcrClient: signed GETs to the NCR API with pooling, retries, a deadline and clock-skew correction.
+
+Which API version it speaks (v2 or v3, `Settings.api_version`) is its `dialect`'s business
+(api_versions.py): paths, pages, answers and error bodies; everything else here is the same for both.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import requests
 import urllib3
 from urllib3.util.retry import Retry
 
 from . import __version__
-from .config import Settings, resolve_settings
+from .api_versions import REQUEST_ID_HEADER, ErrorKind, dialect
+from .config import Settings, resolve_settings, validate_api_version
 from .deadline import REAPER, Watch, WatchedHTTPAdapter
 from .errors import (
     AuthenticationError,
@@ -121,7 +126,7 @@ class _Call:
 
     path: str
     what: str
-    not_found: Callable[..., NcrApiError] | None
+    not_found: Callable[..., NcrError] | None
     stop_at: float
     attempt: int = 0
     skew_corrected: bool = False
@@ -163,6 +168,9 @@ class NcrClient:
         """`settings`: where and as whom (default: resolved from the environment and profile file)."""
         self.settings = settings if settings is not None else resolve_settings()
         self.options = options if options is not None else ClientOptions()
+        # Settings derived with dataclasses.replace (another site, say) skip resolve_settings' check.
+        validate_api_version(self.settings.api_version, self.settings.site)
+        self.dialect = dialect(self.settings.api_version)
         self._offset_ms = 0
         self._offset_lock = threading.Lock()
         # close() ends every wait and cuts every call in flight (Ctrl-C must not wait out a Retry-After).
@@ -186,6 +194,7 @@ class NcrClient:
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": f"ncr-provider/{__version__} {requests.utils.default_user_agent()}",
+            **self.dialect.headers,
         })
 
     def __repr__(self) -> str:
@@ -223,32 +232,34 @@ class NcrClient:
         """The request path of an image, validated; the image name is one encoded segment."""
         registry = validate_registry(registry)
         image_name = validate_image_name(image_name)
-        return f"{self.settings.prefix}/repositories/{quote(registry, safe='')}/{quote(image_name, safe='')}"
+        return self.dialect.image_path(self.settings.prefix, registry, image_name)
 
     def get_image(self, registry: str, image_name: str) -> ImageDetails:
         """Details of one image; raises ImageNotFoundError if the registry or image does not exist."""
         path = self.image_path(registry, image_name)
         what = f"image {registry}/{image_name}"
         body = self.get_raw(path, what=what, not_found=self._image_not_found(registry, image_name))
-        return ImageDetails.from_wire(parse_json_object(body, what), what)
+        return self.dialect.image(parse_json_object(body, what), what)
 
     def list_tags(self, registry: str, image_name: str, pagesize: int = 100) -> list[TagDetails]:
         """Every tag of an image, all pages read, newest first; ImageNotFoundError if the image does not exist."""
-        path = self.image_path(registry, image_name) + "/tags"
+        self.image_path(registry, image_name)  # validates both names before anything is sent
+        path = self.dialect.tags_path(self.settings.prefix, registry, image_name)
         what = f"tags of image {registry}/{image_name}"
-        pages = self._paginate(path, what, pagesize, not_found=self._image_not_found(registry, image_name))
-        return newest_first(TagDetails.from_wire(item, what) for item in pages)
+        pages = self._paginate(path, what, pagesize, "tags", not_found=self._image_not_found(registry, image_name))
+        return newest_first(self.dialect.tag(item, what) for item in pages)
 
     def get_tag(self, registry: str, image_name: str, reference: str) -> TagDetails:
         """One tag's details; raises TagNotFoundError if the tag (or its image) does not exist."""
-        path = f"{self.image_path(registry, image_name)}/tags/{quote(validate_tag(reference), safe='')}"
+        self.image_path(registry, image_name)
+        path = self.dialect.tag_path(self.settings.prefix, registry, image_name, validate_tag(reference))
         what = f"tag {registry}/{image_name}:{reference}"
 
         def not_found(**kw: Any) -> NcrApiError:
             return TagNotFoundError(registry=registry, image=image_name, tag=reference, region=self.settings.region, **kw)
 
         body = self.get_raw(path, what=what, not_found=not_found)
-        return TagDetails.from_wire(parse_json_object(body, what), what)
+        return self.dialect.tag(parse_json_object(body, what), what)
 
     def _image_not_found(self, registry: str, image_name: str) -> Callable[..., NcrApiError]:
         def not_found(**kw: Any) -> NcrApiError:
@@ -257,46 +268,55 @@ class NcrClient:
         return not_found
 
     def list_registries(self, pagesize: int = 100) -> Iterator[dict[str, Any]]:
-        """Every registry of the region, following pagination."""
-        return self._paginate(f"{self.settings.prefix}/repositories", "the registry list", pagesize)
+        """Every registry of the region, following pagination, as dicts with the v2 keys (`name`, `private_id`, ...)."""
+        what = "the registry list"
+        pages = self._paginate(self.dialect.registries_path(self.settings.prefix), what, pagesize, "registries")
+        return (self.dialect.registry_entry(item, what) for item in pages)
 
     def list_registry_details(self, pagesize: int = 100) -> list[RegistryDetails]:
         """Every registry of the region, typed, all pages read (also the private id -> registry map's source)."""
         return [RegistryDetails.from_wire(item, "the registry list") for item in self.list_registries(pagesize)]
 
     def get_registry(self, registry: str) -> RegistryDetails:
-        """One registry's details, found in the registry list (API v2 has no single-registry read);
-        RegistryNotFoundError if the region has no registry of that name."""
+        """One registry's details: v3's getRegistry, or found in the registry list (API v2 has no single-registry
+        read); RegistryNotFoundError if the region has no registry of that name."""
         registry = validate_registry(registry)
+        path = self.dialect.registry_path(self.settings.prefix, registry)
+        if path is not None:
+            what = f"registry {registry}"
+
+            def not_found(**kw: Any) -> NcrError:
+                return RegistryNotFoundError(registry=registry, region=self.settings.region, **kw)
+
+            body = self.get_raw(path, what=what, not_found=not_found)
+            return RegistryDetails.from_wire(self.dialect.registry_entry(parse_json_object(body, what), what), what)
         for details in self.list_registry_details():
             if details.name == registry:
                 return details
         raise RegistryNotFoundError(registry=registry, region=self.settings.region)
 
     def list_images(self, registry: str, pagesize: int = 100) -> Iterator[dict[str, Any]]:
-        """Every image of a registry, following pagination."""
+        """Every image of a registry, following pagination, as dicts with the v2 keys (`name`, `pull_count`, ...)."""
         registry = validate_registry(registry)
-        return self._paginate(f"{self.settings.prefix}/repositories/{quote(registry, safe='')}",
-                              f"images of registry {registry}", pagesize)
+        what = f"images of registry {registry}"
+        pages = self._paginate(self.dialect.images_path(self.settings.prefix, registry), what, pagesize, "images")
+        return (self.dialect.image_entry(item, what) for item in pages)
 
-    def _paginate(self, path: str, what: str, pagesize: int,
-                  not_found: Callable[..., NcrApiError] | None = None) -> Iterator[dict[str, Any]]:
-        page, seen = 1, 0
+    def _paginate(self, path: str, what: str, pagesize: int, kind: str,
+                  not_found: Callable[..., NcrError] | None = None) -> Iterator[Any]:
+        if not 1 <= pagesize <= self.dialect.max_page_size:
+            raise ValueError(f"pagesize must be from 1 to {self.dialect.max_page_size}, not {pagesize}")
+        index = 0
         while True:
-            body = self.get_raw(path, {"page": page, "pagesize": pagesize}, what=what, not_found=not_found)
-            data = parse_json_object(body, what)
-            results = data.get("results")
-            if not isinstance(results, list):
-                raise InvalidResponseError(what=what, reason="'results' is missing or not a list")
-            yield from results
-            seen += len(results)
-            count = data.get("count")
-            if not results or not data.get("next") or (isinstance(count, int) and seen >= count):
+            body = self.get_raw(path, self.dialect.page_params(index, pagesize), what=what, not_found=not_found)
+            page = self.dialect.page(body, what, index, pagesize, kind)
+            yield from page.items
+            if not page.more:
                 return
-            if page >= self.options.max_pages:
-                # A server that always says "next" must not keep us listing forever.
-                raise InvalidResponseError(what=what, reason=f"it still had more after {page} pages of {pagesize}")
-            page += 1
+            if index + 1 >= self.options.max_pages:
+                # A server that always says "more" must not keep us listing forever.
+                raise InvalidResponseError(what=what, reason=f"it still had more after {index + 1} pages of {pagesize}")
+            index += 1
 
     # -- the signed GET -----------------------------------------------------------------------
 
@@ -306,7 +326,7 @@ class NcrClient:
         params: dict[str, Any] | None = None,
         *,
         what: str,
-        not_found: Callable[..., NcrApiError] | None = None,
+        not_found: Callable[..., NcrError] | None = None,
     ) -> bytes:
         """Signed GET of an already validated path; returns the body of a 2xx answer.
 
@@ -372,8 +392,8 @@ class NcrClient:
                 raise _TransportFailure(self._transport_error(call, reason), retryable) from None
         finally:
             self._connections.release()
-        log.debug("GET %s -> %d (attempt %d, access key %s)", call.path, response.status_code, call.attempt,
-                  mask(self._auth.access_key))
+        log.debug("GET %s -> %d (attempt %d, access key %s, request id %s)", call.path, response.status_code,
+                  call.attempt, mask(self._auth.access_key), response.headers.get(REQUEST_ID_HEADER))
         return _Reply(response.status_code, response.headers, body)
 
     def _acquire_connection(self, call: _Call) -> None:
@@ -480,22 +500,25 @@ class NcrClient:
             return _connection_reason(exc), True
         return type(exc).__name__, False
 
-    def _api_error(self, reply: _Reply, call: _Call) -> NcrApiError:
+    def _api_error(self, reply: _Reply, call: _Call) -> NcrError:
         status, not_found = reply.status, call.not_found
-        code, message, request_id = parse_error_body(reply.body, reply.headers.get("Content-Type", ""))
-        fields: dict[str, Any] = dict(what=call.what, status=status, error_code=code, api_message=message,
+        parsed = self.dialect.error_body(reply.body, reply.headers.get("Content-Type", ""))
+        # NCP support asks for the request id: the header (v3 on every answer), else the gateway body's.
+        request_id = strip_control(reply.headers.get(REQUEST_ID_HEADER) or "")[:80] or parsed.request_id
+        fields: dict[str, Any] = dict(what=call.what, status=status, error_code=parsed.code, api_message=parsed.message,
                       request_id=request_id, attempts=call.attempt)
-        if status == 401 and code == "210" or status == 403:
+        kind = self.dialect.error_kind(status, parsed.code)
+        if kind is ErrorKind.PERMISSION:
             return PermissionDeniedError(**fields, access_key=mask(self._auth.access_key))
-        if status == 401:
+        if kind is ErrorKind.AUTHENTICATION:
             return AuthenticationError(**fields, access_key=mask(self._auth.access_key))
-        if status == 404:
+        if kind is ErrorKind.NOT_FOUND:
             if not_found is not None:
                 return not_found(**fields)
             return NotFoundError(**fields, region=self.settings.region)
-        if status == 429:
+        if kind is ErrorKind.THROTTLED:
             return ThrottledError(**fields)
-        if status >= 500:
+        if kind is ErrorKind.SERVER:
             return ServerError(**fields)
         return NcrApiError(**fields)
 
@@ -508,23 +531,6 @@ def environment_proxies(host: str) -> dict[str, str]:
 def ca_bundle() -> str | bool:
     """The CA bundle requests would take from the environment, or True for the default store."""
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-
-
-def parse_error_body(body: bytes, content_type: str = "") -> tuple[str | None, str | None, str | None]:
-    """(errorCode, message, requestId) from an NCP error body; tolerant of HTML and garbage."""
-    try:
-        data = parse_json_object(body, "error")
-    except InvalidResponseError:
-        kind = "HTML" if b"<html" in body[:512].lower() else (content_type.split(";")[0] or "non-JSON")
-        return None, f"a {kind} body instead of an NCP error" if body.strip() else "an empty body", None
-    inner = data.get("error")
-    error: dict[str, Any] = inner if isinstance(inner, dict) else data
-    code = error.get("errorCode", error.get("code"))
-    message = error.get("message") or error.get("details")
-    request_id = error.get("requestId") or data.get("requestId")
-    # The API's words reach terminals (CLI, the Pulumi CLI's diagnostics): no control sequences in them.
-    return (None if code is None else strip_control(code)[:40], None if message is None else strip_control(message)[:300],
-            None if request_id is None else strip_control(request_id)[:80])
 
 
 def describe_skew(skew_ms: int) -> str:

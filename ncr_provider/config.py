@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 from .signing import mask
-from .sites import DEFAULT_REGION, DEFAULT_SITE, SITES, api_endpoint
+from .sites import API_VERSION, API_VERSIONS, DEFAULT_REGION, DEFAULT_SITE, SITES, api_endpoint, api_sites
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
             "section of the profile file to read keys from"),
     Setting("endpoint", "ncr:endpoint", ("NCR_ENDPOINT",), None, None,
             "scheme://host[:port] replacing the site's host; http only for loopback"),
+    Setting("api_version", "ncr:apiVersion", ("NCR_API_VERSION",), None, API_VERSION,
+            "v2 (every site) or v3 (NCR's standard API, site public only); answers mean the same in both"),
 )
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
 # Every environment variable a setting is read from (what a clean test or benchmark environment clears).
@@ -69,16 +71,17 @@ class Settings:
     """Where the key pair came from (`environment`, `profile file`, ...); None when none was found."""
     credentials_problem: str | None = field(default=None, compare=False)
     """Why the keys cannot be used (half a pair, a broken profile file); raised only when they are needed."""
+    api_version: str = API_VERSION
 
     @property
     def host(self) -> str:
         """scheme://host[:port] the requests go to."""
-        return self.endpoint or api_endpoint(self.site, self.region).host
+        return self.endpoint or api_endpoint(self.site, self.region, self.api_version).host
 
     @property
     def prefix(self) -> str:
-        """The region's path prefix, e.g. `/ncr/api/v2`."""
-        return api_endpoint(self.site, self.region).prefix
+        """The region's path prefix, e.g. `/ncr/api/v2` (`/api/v3` in API v3, where the host names the region)."""
+        return api_endpoint(self.site, self.region, self.api_version).prefix
 
     @property
     def base_url(self) -> str:
@@ -98,6 +101,7 @@ class Settings:
 
     def __repr__(self) -> str:
         return (f"Settings(site={self.site!r}, region={self.region!r}, endpoint={self.endpoint!r}, "
+                f"api_version={self.api_version!r}, "
                 f"profile={self.profile!r}, access_key={mask(self.access_key)!r}, "
                 f"secret_key={'<set>' if self.secret_key else '<none>'})")
 
@@ -148,10 +152,12 @@ def resolve_settings(
     profile = values["profile"] or PROFILE_SECTION
     path = Path(profile_file) if profile_file is not None else default_profile_file()
     pair = resolve_key_pair(explicit, stack_config if with_pulumi else None, environ, path, profile)
+    api_version = validate_api_version(values["api_version"] or API_VERSION, site)
     return Settings(
         region=region,
         site=site,
         endpoint=endpoint,
+        api_version=api_version,
         profile=profile,
         access_key=pair.access_key,
         secret_key=pair.secret_key,
@@ -251,6 +257,21 @@ def validate_region(region: str, site: str = DEFAULT_SITE) -> str:
     if key not in valid:
         raise ConfigurationError(
             reason=f"Unknown region {region!r} for site {site}: valid regions are {', '.join(valid)}")
+    return key
+
+
+def validate_api_version(version: str, site: str | None = None) -> str:
+    """`v2` or `v3` (case and a missing `v` forgiven); v3 on a site NCP documents no v3 API for is an error."""
+    key = str(version).strip().lower()
+    key = f"v{key}" if key.isdigit() else key
+    if key not in API_VERSIONS:
+        raise ConfigurationError(
+            reason=f"Unknown NCR API version {version!r}: valid versions are {', '.join(API_VERSIONS)}")
+    if site is not None and site not in api_sites(key):
+        others = [v for v in API_VERSIONS if site in api_sites(v)]
+        raise ConfigurationError(
+            reason=f"NCR API {key} is not available on site {site}: NCP documents only API {', '.join(others)} there. "
+                   f"Use api_version {others[0]} (ncr:apiVersion, NCR_API_VERSION or --api-version).")
     return key
 
 

@@ -134,6 +134,7 @@ class NcrApiError(NcrError):
 
     @property
     def request_text(self) -> str:
+        # NCP support asks for it, so every API error's sentence carries it.
         return f", request id {self.request_id}" if self.request_id else ""
 
     def api_fields(self) -> dict[str, Any]:
@@ -143,7 +144,7 @@ class NcrApiError(NcrError):
 
 class AuthenticationError(NcrApiError):
     fmt: ClassVar[str] = (
-        "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}). "
+        "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}{request_text}). "
         "Check the access key {access_key} and its secret key, and that this machine's clock is correct."
     )
     access_key: str
@@ -155,7 +156,7 @@ class ClockSkewError(AuthenticationError):
 
     fmt: ClassVar[str] = (
         "NCR rejected the request for {what}, and its Date header says this machine's clock is off by {skew}, "
-        "too far to correct automatically (HTTP {status}{code_text}: {api_message}). "
+        "too far to correct automatically (HTTP {status}{code_text}: {api_message}{request_text}). "
         "Synchronise the clock (NTP) and try again."
     )
     skew: str
@@ -165,8 +166,8 @@ class CredentialsRejectedError(AuthenticationError):
     """A 401 that persisted after the clock offset was corrected: the keys, not the clock, are wrong."""
 
     fmt: ClassVar[str] = (
-        "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}) even after correcting "
-        "for this machine's clock being off by {skew}, so the clock is not the cause. "
+        "NCR rejected the credentials for {what} (HTTP {status}{code_text}: {api_message}{request_text}) even after "
+        "correcting for this machine's clock being off by {skew}, so the clock is not the cause. "
         "Check the access key {access_key} and its secret key."
     )
     skew: str
@@ -174,7 +175,7 @@ class CredentialsRejectedError(AuthenticationError):
 
 class PermissionDeniedError(NcrApiError):
     fmt: ClassVar[str] = (
-        "Access key {access_key} may not read {what} (HTTP {status}{code_text}: {api_message}). "
+        "Access key {access_key} may not read {what} (HTTP {status}{code_text}: {api_message}{request_text}). "
         "Grant it NCR read permission in Sub Account."
     )
     access_key: str
@@ -182,14 +183,16 @@ class PermissionDeniedError(NcrApiError):
 
 
 class ImageNotFoundError(NcrApiError):
-    fmt: ClassVar[str] = "Image {registry}/{image} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    fmt: ClassVar[str] = ("Image {registry}/{image} not found in region {region} "
+                          "(HTTP {status}{code_text}: {api_message}{request_text}).")
     registry: str
     image: str
     region: str
 
 
 class TagNotFoundError(NcrApiError):
-    fmt: ClassVar[str] = "Tag {registry}/{image}:{tag} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    fmt: ClassVar[str] = ("Tag {registry}/{image}:{tag} not found in region {region} "
+                          "(HTTP {status}{code_text}: {api_message}{request_text}).")
     registry: str
     image: str
     tag: str
@@ -202,6 +205,13 @@ class RegistryNotFoundError(NcrError):
     fmt: ClassVar[str] = "Registry {registry} not found in region {region}."
     registry: str
     region: str
+    # Where an API answer said so (v3's getRegistry 404), what it said; None where the list did not name it.
+    what: str | None = None
+    status: int | None = None
+    error_code: str | None = None
+    api_message: str | None = None
+    request_id: str | None = None
+    attempts: int | None = None
 
 
 class NoMatchingTagError(NcrError):
@@ -215,13 +225,13 @@ class NoMatchingTagError(NcrError):
 
 
 class NotFoundError(NcrApiError):
-    fmt: ClassVar[str] = "{what} not found in region {region} (HTTP {status}{code_text}: {api_message})."
+    fmt: ClassVar[str] = "{what} not found in region {region} (HTTP {status}{code_text}: {api_message}{request_text})."
     region: str
 
 
 class ThrottledError(NcrApiError):
     fmt: ClassVar[str] = (
-        "NCR throttled the request for {what}: HTTP {status}{code_text}: {api_message}, "
+        "NCR throttled the request for {what}: HTTP {status}{code_text}: {api_message}{request_text}, "
         "still throttled after {attempts} attempt(s). Lower the request rate or concurrency and retry later."
     )
 

@@ -23,7 +23,7 @@ from .client import NcrClient
 from .config import SETTINGS, Settings, resolve_settings
 from .errors import ImageNotFoundError
 from .names import validate_image_name, validate_registry
-from .provider import image_outputs, registry_outputs, require_credentials, tag_list_outputs, tag_outputs
+from .provider import read_image_outputs, registry_outputs, require_credentials, tag_list_outputs, tag_outputs
 from .selection import select_tag, tag_selection
 
 __all__ = [
@@ -50,6 +50,8 @@ IMAGE_FIELDS: tuple[tuple[str, type, str], ...] = (
     ("private_id", str, "The registry's private endpoint id (empty: none)."),
     ("repository_url", str, "`<registry>.<kr|sg|jp>.ncr.ntruss.com/<image>` (gov: `<registry>.ncr.gov-ntruss.com/...`)."),
     ("private_repository_url", str, "The repository on the private endpoint when the private id is known; else None."),
+    ("last_pulled", int, "Last pull, in milliseconds since the epoch (API v3 only; None with v2)."),
+    ("last_pulled_at", str, "Last pull, as ISO-8601 UTC text (API v3 only; None with v2)."),
     ("tags", list, "With include_tags: every tag name, newest first; else None."),
     ("latest_tag", str, "With include_tags: the most recently updated tag; else None."),
 )
@@ -164,7 +166,7 @@ def client_for(settings: Settings) -> NcrClient:
     require_credentials(settings)
     access_key, secret_key = settings.credentials()
     # The secret enters the cache key only as a hash: a changed key pair gets a fresh client.
-    key = (settings.site, settings.region, settings.endpoint, access_key,
+    key = (settings.site, settings.region, settings.endpoint, settings.api_version, access_key,
            hashlib.sha256(secret_key.encode()).hexdigest())
     with _clients_lock:
         client = _clients.get(key)
@@ -206,8 +208,7 @@ def get_image(registry: str, image_name: str, region: str | None = None, endpoin
     settings = settings_for(region, endpoint)
     client = client_for(settings)
     try:
-        outputs = image_outputs(registry, image_name, settings.region, client.get_image(registry, image_name),
-                                site=settings.site)
+        outputs = read_image_outputs(client, settings, registry, image_name)
     except ImageNotFoundError:
         if allow_missing:
             return None

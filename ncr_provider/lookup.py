@@ -15,6 +15,7 @@ from .config import SITES, Settings, validate_region, validate_site
 from .errors import NcrError, TransportError, UnmappedReferenceError
 from .model import ImageDetails, TagDetails
 from .names import ImageRef
+from .sites import API_VERSION
 
 Result = ImageDetails | NcrError
 TagsResult = tuple[TagDetails, ...] | NcrError
@@ -192,7 +193,7 @@ class ImageLookup:
             return client
 
     def _fetch(self, what: str, key: LookupKey, tag: str | None) -> Result | TagsResult | TagResult:
-        where = (key.site, key.region, key.registry, key.image_name)
+        where = self._cache_where(key)
         if self.cache is not None:
             cached = self.cache.get(what, *where, tag=tag)
             if cached is not None:
@@ -212,13 +213,19 @@ class ImageLookup:
             self.cache.put(what, *where, answer, tag=tag, permanent=what == TAG and self._known_immutable(key))
         return answer
 
+    def _cache_where(self, key: LookupKey) -> tuple[str, str, str, str]:
+        """Where the cache files a key's answers; each API version apart, as their version-only fields differ."""
+        api_version = self.settings.api_version
+        site = key.site if api_version == API_VERSION else f"{key.site}.{api_version}"
+        return site, key.region, key.registry, key.image_name
+
     def _known_immutable(self, key: LookupKey) -> bool:
         """Whether this image's tags are known immutable now, from this lookup's answers or a fresh cached one."""
         with self._lock:
             future = self._futures.get((DETAILS, key, None))
         details = future.result() if future is not None and future.done() else None
         if details is None and self.cache is not None:
-            details = self.cache.get(DETAILS, key.site, key.region, key.registry, key.image_name)
+            details = self.cache.get(DETAILS, *self._cache_where(key))
         return isinstance(details, ImageDetails) and details.tag_mutability_enabled is False
 
     def close(self) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .errors import InvalidNameError, InvalidResponseError
@@ -23,6 +24,27 @@ def iso_from_ms(ms: int | None) -> str | None:
         return None
     text = moment.isoformat(timespec="milliseconds" if ms % 1000 else "seconds")
     return text.replace("+00:00", "Z")
+
+
+# RFC 3339 date-time, as NCR's v3 API writes times: a full date, a time, an offset (Z or +hh:mm).
+_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ms_from_rfc3339(text: str) -> int:
+    """RFC 3339 date-time text as milliseconds since the epoch; ValueError for anything else.
+
+    Stricter than `datetime.fromisoformat`, which also takes dates without a time or an offset:
+    a time without its offset is a different instant in every zone.
+    """
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not an RFC 3339 date-time: {text!r:.60}")
+    day, clock, fraction, offset = match.groups()
+    offset = "+00:00" if offset in ("Z", "z") else offset
+    moment = datetime.fromisoformat(f"{day}T{clock}{offset}")  # ValueError for 2026-13-40 and the like
+    micros = int((fraction or "0").ljust(6, "0")[:6])
+    return (moment - _EPOCH + timedelta(microseconds=micros)) // timedelta(milliseconds=1)
 
 
 def parse_json_object(body: bytes | str, what: str) -> dict[str, Any]:
@@ -104,6 +126,20 @@ def _digest(data: dict, key: str, what: str) -> str | None:
                                                      f"got {_json_kind(value)} {value!r:.80}") from None
 
 
+def _instant(data: dict, key: str, what: str) -> int | None:
+    """A v3 time field (RFC 3339 text or null) as milliseconds since the epoch, so both versions share one unit."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidResponseError(what=what, reason=f"{key} must be an RFC 3339 date-time, "
+                                                     f"got {_json_kind(value)} {value!r:.40}")
+    try:
+        return ms_from_rfc3339(value)
+    except (ValueError, OverflowError):
+        raise InvalidResponseError(what=what, reason=f"{key} must be an RFC 3339 date-time, got {value!r:.60}") from None
+
+
 def _object(value: Any, what: str, where: str) -> dict:
     if not isinstance(value, dict):
         raise InvalidResponseError(what=what, reason=f"{where} must be a JSON object, got a JSON {_json_kind(value)}")
@@ -112,7 +148,11 @@ def _object(value: Any, what: str, where: str) -> dict:
 
 @dataclass(frozen=True)
 class ImageDetails:
-    """One image's details from `GET /repositories/{registry}/{imageName}`."""
+    """One image's details: v2 `GET /repositories/{registry}/{imageName}` or v3 getImage.
+
+    `last_updated` is the last push in both versions; `namespace`, `private_id` and the "Not used"
+    fields come from v2 only, `last_pulled` from v3 only (None from the other).
+    """
 
     name: str | None
     namespace: str | None
@@ -130,11 +170,34 @@ class ImageDetails:
     star_count: int | None = None
     status: int | None = None
     user: str | None = None
+    last_pulled: int | None = None
+    """When the image was last pulled, in milliseconds since the epoch (API v3 only)."""
 
     @property
     def last_updated_at(self) -> str | None:
         """`last_updated` as ISO-8601 UTC text."""
         return iso_from_ms(self.last_updated)
+
+    @property
+    def last_pulled_at(self) -> str | None:
+        """`last_pulled` as ISO-8601 UTC text (API v3 only)."""
+        return iso_from_ms(self.last_pulled)
+
+    @classmethod
+    def from_v3(cls, data: Any, what: str = "image details") -> ImageDetails:
+        """An API v3 `ImageDetail` (camelCase, RFC 3339 times) as the same typed details v2 gives."""
+        data = _object(data, what, "an image")
+        return cls(
+            name=_name(data, "name", what),
+            namespace=None,
+            description=_text(data, "description"),
+            full_description=_text(data, "fullDescription"),
+            pull_count=_number(data, "pullCount", what),
+            tag_mutability_enabled=_flag(data, "tagMutabilityEnabled", what),
+            last_updated=_instant(data, "lastPushedDateTime", what),
+            private_id=None,
+            last_pulled=_instant(data, "lastPulledDateTime", what),
+        )
 
     @classmethod
     def from_wire(cls, data: Any, what: str = "image details") -> ImageDetails:
@@ -156,12 +219,15 @@ class ImageDetails:
             star_count=_unused_number(data, "star_count"),
             status=_unused_number(data, "status"),
             user=_text(data, "user"),
+            # NCR's v2 never sends it; the answer cache stores v3 answers in this shape too.
+            last_pulled=_number(data, "last_pulled", what),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field, plus `last_updated_at`, as plain JSON-ready values."""
+        """Every field, plus `last_updated_at` and `last_pulled_at`, as plain JSON-ready values."""
         out = _plain(self)
         out["last_updated_at"] = self.last_updated_at
+        out["last_pulled_at"] = self.last_pulled_at
         return out
 
 
@@ -192,6 +258,21 @@ class PlatformImage:
             variant=_text(data, "variant"),
         )
 
+    @classmethod
+    def from_v3(cls, data: Any, what: str = "platform image") -> PlatformImage:
+        """An API v3 `ImageManifest` (an entry of a tag's `images`) in the v2 fields' units."""
+        data = _object(data, what, "each entry of 'images'")
+        return cls(
+            architecture=_text(data, "architecture"),
+            os=_text(data, "os"),
+            digest=_digest(data, "digest", what),
+            size=_number(data, "size", what),
+            created=_instant(data, "createdDateTime", what),
+            updated=_instant(data, "updatedDateTime", what),
+            latest_pulled=_instant(data, "lastPulledDateTime", what),
+            variant=_text(data, "variant"),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return _plain(self)
 
@@ -215,11 +296,23 @@ class TagDetails:
         return iso_from_ms(self.last_updated)
 
     @classmethod
+    def from_v3(cls, data: Any, what: str = "tag details") -> TagDetails:
+        """An API v3 `Tag`; `last_updated` is its `updatedDateTime`, `creator`/`last_updater` (v2 only) are None."""
+        data = _object(data, what, "a tag")
+        return cls(
+            name=_name(data, "name", what),
+            digest=_digest(data, "digest", what),
+            full_size=_number(data, "fullSize", what),
+            last_updated=_instant(data, "updatedDateTime", what),
+            last_updater=None,
+            creator=None,
+            platforms=tuple(PlatformImage.from_v3(entry, what) for entry in _images(data, what)),
+        )
+
+    @classmethod
     def from_wire(cls, data: Any, what: str = "tag details") -> TagDetails:
         data = _object(data, what, "a tag")
-        images = data.get("images")
-        if images is not None and not isinstance(images, list):
-            raise InvalidResponseError(what=what, reason=f"images must be a list, got a JSON {_json_kind(images)}")
+        images = _images(data, what)
         return cls(
             name=_name(data, "name", what),
             digest=_digest(data, "digest", what),
@@ -227,7 +320,7 @@ class TagDetails:
             last_updated=_number(data, "last_updated", what, "last_update"),
             last_updater=_text(data, "last_updater"),
             creator=_text(data, "creator"),
-            platforms=tuple(PlatformImage.from_wire(entry, what) for entry in images or ()),
+            platforms=tuple(PlatformImage.from_wire(entry, what) for entry in images),
         )
 
     def require_digest(self, what: str) -> str:
@@ -242,6 +335,13 @@ class TagDetails:
         out["last_updated_at"] = self.last_updated_at
         out["platforms"] = [platform.to_dict() for platform in self.platforms]
         return out
+
+
+def _images(data: dict, what: str) -> list[Any]:
+    images = data.get("images")
+    if images is not None and not isinstance(images, list):
+        raise InvalidResponseError(what=what, reason=f"images must be a list, got a JSON {_json_kind(images)}")
+    return images or []
 
 
 def newest_first(tags: Iterable[TagDetails]) -> list[TagDetails]:

@@ -11,6 +11,7 @@ inputs it takes, how its id splits, and which outputs a read returns.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NoReturn
@@ -19,7 +20,15 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ReadResu
 from pulumi.runtime.rpc import UNKNOWN
 
 from .client import ClientOptions, NcrClient
-from .config import SETTINGS, SETTINGS_BY_NAME, Settings, resolve_settings, validate_endpoint, validate_region
+from .config import (
+    SETTINGS,
+    SETTINGS_BY_NAME,
+    Settings,
+    resolve_settings,
+    validate_api_version,
+    validate_endpoint,
+    validate_region,
+)
 from .errors import ConfigurationError, NcrError
 from .model import ImageDetails, PlatformImage, RegistryDetails, TagDetails
 from .names import (
@@ -34,6 +43,8 @@ from .names import (
     validate_tag,
 )
 from .selection import SelectedTag, TagSelection, select_tag, selection_problems
+
+log = logging.getLogger("ncr_provider.provider")
 
 # The provider server answers RPCs on 4 worker threads: more connections per host would never be used.
 PROVIDER_SERVER_WORKERS = 4
@@ -67,15 +78,15 @@ class NcrReadProvider(ResourceProvider):
     thing: ClassVar[str]
     """What the resource reads, in `it cannot create an NCR <thing>`."""
     required_inputs: ClassVar[tuple[str, ...]] = ("registry", "image_name")
-    text_inputs: ClassVar[tuple[str, ...]] = ("registry", "image_name", "region", "endpoint")
+    text_inputs: ClassVar[tuple[str, ...]] = ("registry", "image_name", "region", "endpoint", "api_version")
     flag_inputs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
         self._stack_config: dict[str, Any] = {}
-        self._settings: dict[tuple[Any, Any], Settings] = {}
-        self._clients: dict[tuple[str, str, str | None], NcrClient] = {}
+        self._settings: dict[tuple[Any, Any, Any], Settings] = {}
+        self._clients: dict[tuple[str, str, str | None, str], NcrClient] = {}
 
     def __reduce__(self) -> tuple[type[NcrReadProvider], tuple[()]]:
         # Unpickling calls the class afresh: the blob is 80 characters, and no lock, client or key ever enters state.
@@ -91,19 +102,20 @@ class NcrReadProvider(ResourceProvider):
             self._settings.clear()
             self._clients.clear()
 
-    def settings_for(self, region: Any = None, endpoint: Any = None) -> Settings:
-        """Stack settings with one resource's region/endpoint overrides, resolved once per process."""
-        key = (region, endpoint)
+    def settings_for(self, region: Any = None, endpoint: Any = None, api_version: Any = None) -> Settings:
+        """Stack settings with one resource's region/endpoint/api_version overrides, resolved once per process."""
+        key = (region, endpoint, api_version)
         with self._lock:
             settings = self._settings.get(key)
             if settings is None:
-                settings = resolve_settings({"region": region, "endpoint": endpoint}, self._stack_config)
+                settings = resolve_settings({"region": region, "endpoint": endpoint, "api_version": api_version},
+                                            self._stack_config)
                 self._settings[key] = settings
             return settings
 
     def client_for(self, settings: Settings) -> NcrClient:
-        """The one client of this process for the settings' site, region and endpoint."""
-        key = (settings.site, settings.region, settings.endpoint)
+        """The one client of this process for the settings' site, region, endpoint and API version."""
+        key = (settings.site, settings.region, settings.endpoint, settings.api_version)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
@@ -118,8 +130,9 @@ class NcrReadProvider(ResourceProvider):
         """Fetch what the id names, in the resource's region and endpoint if it sets them."""
         try:
             region, endpoint = self.optional_text(props, "region"), self.optional_text(props, "endpoint")
+            api_version = self.optional_text(props, "api_version")
             names = self.parse_id(id_)
-            settings = self.settings_for(region, endpoint)
+            settings = self.settings_for(region, endpoint, api_version)
             outputs = self.fetch(self.client_for(settings), settings, names, props)
         except NcrError as error:
             # The provider server sends traceback.format_exc() to the engine. Dropping the frames inside
@@ -127,6 +140,8 @@ class NcrReadProvider(ResourceProvider):
             raise error.with_traceback(None) from None
         if endpoint is not None:
             outputs["endpoint"] = endpoint  # kept as given
+        if api_version is not None:
+            outputs["api_version"] = api_version  # kept as given, like endpoint
         return ReadResult(id_, outputs)
 
     def parse_id(self, id_: str) -> tuple[Any, ...]:
@@ -179,13 +194,20 @@ class NcrReadProvider(ResourceProvider):
             return f"{name} must be text, got {type(value).__name__}"
         validators: dict[str, Callable[[str], object]] = {
             "registry": validate_registry, "image_name": validate_image_name, "tag": validate_tag,
-            "region": self._validate_region, "endpoint": validate_endpoint,
+            "region": self._validate_region, "endpoint": validate_endpoint, "api_version": self._validate_api_version,
         }
         try:
             validators[name](value)
         except NcrError as error:
             return str(error)
         return None
+
+    def _validate_api_version(self, api_version: str) -> None:
+        try:
+            site = self.settings_for().site
+        except NcrError:
+            site = None  # the stack's own settings are broken: read() reports that, in one place
+        validate_api_version(api_version, site)
 
     def _validate_region(self, region: str) -> None:
         try:
@@ -230,8 +252,7 @@ class NcrImageProvider(NcrReadProvider):
               props: Mapping[str, Any]) -> dict[str, Any]:
         registry, image_name = names
         include_tags = self.optional_flag(props, "include_tags")
-        outputs = image_outputs(registry, image_name, settings.region, client.get_image(registry, image_name),
-                                site=settings.site)
+        outputs = read_image_outputs(client, settings, registry, image_name)
         if include_tags:
             outputs |= tag_list_outputs(client.list_tags(registry, image_name))
         return outputs
@@ -244,7 +265,7 @@ class NcrImageTagProvider(NcrReadProvider):
     resource = "NcrImageTag"
     thing = "image tag"
     required_inputs = ("registry", "image_name")
-    text_inputs = ("registry", "image_name", "region", "endpoint")
+    text_inputs = ("registry", "image_name", "region", "endpoint", "api_version")
 
     def parse_id(self, id_: str) -> tuple[str, str, str | None, str | None]:
         return split_selection_id(id_)
@@ -306,8 +327,12 @@ class NcrRegistryProvider(NcrReadProvider):
 
 
 def image_outputs(registry: str, image_name: str, region: str, details: ImageDetails,
-                  endpoint_input: Any = None, site: str = "public") -> dict[str, Any]:
-    """The NcrImage outputs of one image; `region` (and `site`) where it was read, `endpoint` is kept as given."""
+                  endpoint_input: Any = None, site: str = "public", private_id: str | None = None) -> dict[str, Any]:
+    """The NcrImage outputs of one image; `region` (and `site`) where it was read, `endpoint` is kept as given.
+
+    `private_id` (default: the image answer's) makes `private_repository_url`; the `private_id` output is
+    always the image answer's own (API v2 only).
+    """
     outputs = {
         "registry": registry,
         "image_name": image_name,
@@ -321,11 +346,34 @@ def image_outputs(registry: str, image_name: str, region: str, details: ImageDet
         "namespace": details.namespace,
         "private_id": details.private_id,
         "repository_url": repository_url(registry, image_name, region, site),
-        "private_repository_url": private_repository_url(details.private_id, image_name, region, site),
+        "private_repository_url": private_repository_url(
+            details.private_id if private_id is None else private_id, image_name, region, site),
+        "last_pulled": details.last_pulled,
+        "last_pulled_at": details.last_pulled_at,
     }
     if endpoint_input is not None:
         outputs["endpoint"] = endpoint_input
     return outputs
+
+
+def read_image_outputs(client: NcrClient, settings: Settings, registry: str, image_name: str) -> dict[str, Any]:
+    """Read one image and make its NcrImage outputs (NcrImage and get_image share this)."""
+    details = client.get_image(registry, image_name)
+    private_id = details.private_id if details.private_id is not None else registry_private_id(client, registry)
+    return image_outputs(registry, image_name, settings.region, details, site=settings.site, private_id=private_id)
+
+
+def registry_private_id(client: NcrClient, registry: str) -> str | None:
+    """The registry's private endpoint id, for an image answer that carries none (API v3's getImage).
+
+    Only `private_repository_url` depends on it, so a failure to read it costs that output (None, with a
+    warning), never the read.
+    """
+    try:
+        return client.get_registry(registry).private_id
+    except NcrError as error:
+        log.warning("private_repository_url of registry %s left unset: %s", registry, error)
+        return None
 
 
 def tag_list_outputs(tags: list[TagDetails]) -> dict[str, Any]:

@@ -25,11 +25,11 @@ from .sites import IMAGE_RESOURCE, REGISTRY_RESOURCE, RESOURCE_MODULE, TAG_RESOU
 OUTPUT_NAMES = (
     "registry", "image_name", "region", "endpoint", "description", "full_description", "pull_count",
     "tag_mutability_enabled", "last_updated", "last_updated_at", "namespace", "private_id", "tags", "latest_tag",
-    "repository_url", "private_repository_url",
+    "repository_url", "private_repository_url", "last_pulled", "last_pulled_at", "api_version",
 )
 TAG_OUTPUT_NAMES = (
     "registry", "image_name", "tag", "region", "endpoint", "digest", "full_size", "last_updated", "last_updated_at",
-    "platforms", "image_ref", "image_ref_by_digest", "tags",
+    "platforms", "image_ref", "image_ref_by_digest", "tags", "api_version",
 )
 REGISTRY_OUTPUT_NAMES = (
     "name", "region", "endpoint", "public_endpoint", "private_endpoint", "private_id", "public_endpoint_enabled",
@@ -51,6 +51,8 @@ class NcrImageArgs:
     """API endpoint override, scheme://host[:port]; default: `ncr:endpoint`, else the site's host."""
     include_tags: pulumi.Input[bool] | None = None
     """True to also read the tag list (`tags`, `latest_tag`): one more request per page of 100 tags."""
+    api_version: pulumi.Input[str] | None = None
+    """NCR API version to read with, `v2` or `v3` (site public only); default: `ncr:apiVersion`, else v2."""
 
 
 class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOURCE):
@@ -73,13 +75,19 @@ class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOU
     tag_mutability_enabled: pulumi.Output[bool]
     """True when the image's tags may be moved to other images (mutable tags)."""
     last_updated: pulumi.Output[int]
-    """When the image was last updated, in milliseconds since the epoch."""
+    """When the image was last pushed, in milliseconds since the epoch (v3: lastPushedDateTime)."""
     last_updated_at: pulumi.Output[str]
-    """When the image was last updated, as ISO-8601 UTC text."""
-    namespace: pulumi.Output[str]
-    """The namespace NCR reports for the image (the registry name)."""
-    private_id: pulumi.Output[str]
-    """The registry's private endpoint id (empty when it has none)."""
+    """When the image was last pushed, as ISO-8601 UTC text."""
+    namespace: pulumi.Output[str | None]
+    """The namespace NCR reports for the image (the registry name); API v2 only, None with v3."""
+    private_id: pulumi.Output[str | None]
+    """The registry's private endpoint id (empty when it has none); API v2 only, None with v3."""
+    last_pulled: pulumi.Output[int | None]
+    """When the image was last pulled, in milliseconds since the epoch; API v3 only, None with v2."""
+    last_pulled_at: pulumi.Output[str | None]
+    """When the image was last pulled, as ISO-8601 UTC text; API v3 only, None with v2."""
+    api_version: pulumi.Output[str | None]
+    """The API version given to this resource, if any."""
     tags: pulumi.Output[list[str] | None]
     """With `include_tags`: every tag name, newest first (by last update); else None."""
     latest_tag: pulumi.Output[str | None]
@@ -101,15 +109,16 @@ class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOU
         region: pulumi.Input[str] | None = None,
         endpoint: pulumi.Input[str] | None = None,
         include_tags: pulumi.Input[bool] | None = None,
+        api_version: pulumi.Input[str] | None = None,
     ) -> None:
         """Read the image `registry/image_name`; give either `args` or the keyword arguments."""
         if isinstance(args, pulumi.ResourceOptions) and opts is None:
             args, opts = None, args  # NcrImage("name", opts, registry=...) reads naturally too
-        args = _args(args, registry, image_name, region, endpoint, include_tags)
+        args = _args(args, registry, image_name, region, endpoint, include_tags, api_version)
         image_id = pulumi.Output.all(args.registry, args.image_name).apply(lambda names: _image_id(*names))
         props = dict.fromkeys(OUTPUT_NAMES) | {
             "registry": args.registry, "image_name": args.image_name, "region": args.region, "endpoint": args.endpoint,
-            "include_tags": args.include_tags,
+            "include_tags": args.include_tags, "api_version": args.api_version,
         }
         super().__init__(NcrImageProvider(), resource_name, props, _as_read(opts, image_id))
 
@@ -122,12 +131,13 @@ class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOU
         region: pulumi.Input[str] | None = None,
         endpoint: pulumi.Input[str] | None = None,
         include_tags: pulumi.Input[bool] | None = None,
+        api_version: pulumi.Input[str] | None = None,
     ) -> NcrImage:
         """Read the image whose id is `registry/image_name` (the image name may contain `/`)."""
         names = pulumi.Output.from_input(id).apply(split_image_id)
         return NcrImage(resource_name, opts=opts, registry=names.apply(lambda n: n[0]),
                         image_name=names.apply(lambda n: n[1]), region=region, endpoint=endpoint,
-                        include_tags=include_tags)
+                        include_tags=include_tags, api_version=api_version)
 
 
 _Text = pulumi.Input[str] | None
@@ -140,14 +150,14 @@ def _as_read(opts: pulumi.ResourceOptions | None, resource_id: pulumi.Input[str]
 
 
 def _args(args: NcrImageArgs | None, registry: _Text, image_name: _Text, region: _Text, endpoint: _Text,
-          include_tags: pulumi.Input[bool] | None) -> NcrImageArgs:
+          include_tags: pulumi.Input[bool] | None, api_version: _Text = None) -> NcrImageArgs:
     """One NcrImageArgs from either calling style; names given as plain text are validated right away."""
     needs = TypeError("NcrImage needs registry and image_name (or use NcrImage.get with an id 'registry/image')")
     if args is None:
         if registry is None or image_name is None:
             raise needs
-        args = NcrImageArgs(registry, image_name, region, endpoint, include_tags)
-    elif any(value is not None for value in (registry, image_name, region, endpoint, include_tags)):
+        args = NcrImageArgs(registry, image_name, region, endpoint, include_tags, api_version)
+    elif any(value is not None for value in (registry, image_name, region, endpoint, include_tags, api_version)):
         raise TypeError("NcrImage takes either an NcrImageArgs or keyword arguments, not both")
     if args.registry is None or args.image_name is None:  # an NcrImageArgs built with None
         raise needs
@@ -224,6 +234,8 @@ class NcrImageTagArgs:
     """True to select the most recently updated tag (reads the whole tag list)."""
     tag_pattern: pulumi.Input[str] | None = None
     """With `most_recent`: a regular expression (Python `re.search`; anchor it with `^...$`) the tag must match."""
+    api_version: pulumi.Input[str] | None = None
+    """NCR API version to read with, `v2` or `v3` (site public only); default: `ncr:apiVersion`, else v2."""
 
 
 _SELECTORS = ("tag", "digest", "most_recent", "tag_pattern")
@@ -264,6 +276,8 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
     (`<registry>.ncr.gov-ntruss.com/...` on site gov)."""
     tags: pulumi.Output[list[str] | None]
     """With `digest` or `most_recent`: every tag pointing at the selected digest, newest first; with `tag`: None."""
+    api_version: pulumi.Output[str | None]
+    """The API version given to this resource, if any."""
 
     def __init__(
         self,
@@ -279,18 +293,20 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
         digest: pulumi.Input[str] | None = None,
         most_recent: pulumi.Input[bool] | None = None,
         tag_pattern: pulumi.Input[str] | None = None,
+        api_version: pulumi.Input[str] | None = None,
     ) -> None:
         """Read one tag of `registry/image_name`; give either `args` or the keyword arguments."""
         if isinstance(args, pulumi.ResourceOptions) and opts is None:
             args, opts = None, args
-        args = _tag_args(args, registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern)
+        args = _tag_args(args, registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern,
+                         api_version)
         tag_id = pulumi.Output.all(args.registry, args.image_name, args.tag, args.digest, args.most_recent,
                                    args.tag_pattern).apply(
             lambda v: _tag_id(v[0], v[1], v[2], v[3], v[4], v[5], resource_name=resource_name))
         props = dict.fromkeys(TAG_OUTPUT_NAMES) | {
             "registry": args.registry, "image_name": args.image_name, "tag": args.tag, "region": args.region,
             "endpoint": args.endpoint, "digest": args.digest, "most_recent": args.most_recent,
-            "tag_pattern": args.tag_pattern,
+            "tag_pattern": args.tag_pattern, "api_version": args.api_version,
         }
         super().__init__(NcrImageTagProvider(), resource_name, props, _as_read(opts, tag_id))
 
@@ -304,6 +320,7 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
         endpoint: pulumi.Input[str] | None = None,
         most_recent: pulumi.Input[bool] | None = None,
         tag_pattern: pulumi.Input[str] | None = None,
+        api_version: pulumi.Input[str] | None = None,
     ) -> NcrImageTag:
         """Read the tag whose id is `registry/image:tag` or `registry/image@digest`; or, with `most_recent=True`,
         the most recent tag of `registry/image` (the image name may contain `/`)."""
@@ -314,7 +331,7 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
                            tag=cast("pulumi.Output[str]", names.apply(lambda n: n[2])),
                            digest=cast("pulumi.Output[str]", names.apply(lambda n: n[3])),
                            most_recent=most_recent, tag_pattern=tag_pattern,
-                           region=region, endpoint=endpoint)
+                           region=region, endpoint=endpoint, api_version=api_version)
 
 
 def _tag_needs() -> TypeError:
@@ -323,14 +340,15 @@ def _tag_needs() -> TypeError:
 
 
 def _tag_args(args: NcrImageTagArgs | None, registry: _Text, image_name: _Text, tag: _Text, region: _Text,
-              endpoint: _Text, digest: _Text, most_recent: pulumi.Input[bool] | None, tag_pattern: _Text) -> NcrImageTagArgs:
+              endpoint: _Text, digest: _Text, most_recent: pulumi.Input[bool] | None, tag_pattern: _Text,
+              api_version: _Text = None) -> NcrImageTagArgs:
     """One NcrImageTagArgs from either calling style; values given plainly are validated right away."""
     if args is None:
         if registry is None or image_name is None:
             raise _tag_needs()
-        args = NcrImageTagArgs(registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern)
+        args = NcrImageTagArgs(registry, image_name, tag, region, endpoint, digest, most_recent, tag_pattern, api_version)
     elif any(value is not None for value in (registry, image_name, tag, region, endpoint, digest, most_recent,
-                                             tag_pattern)):
+                                             tag_pattern, api_version)):
         raise TypeError("NcrImageTag takes either an NcrImageTagArgs or keyword arguments, not both")
     if args.registry is None or args.image_name is None or (args.tag, args.digest, args.most_recent) == (None,) * 3:
         raise _tag_needs()

@@ -3,7 +3,7 @@
 Every other module derives what it needs from these rows (config's validation, names' reference
 patterns, the emulator's routes and defaults, the policy pack's schema, the stack-export reader),
 so a new fact is one new row here. The settings and their environment variables are the other
-table, `config.SETTINGS`. Source: shared/ncr-api.md (NCP's API documentation).
+table, `config.SETTINGS`. Sources: shared/ncr-api.md (API v2) and shared/ncr-api-v3.md (API v3).
 """
 
 from __future__ import annotations
@@ -30,14 +30,25 @@ class ApiEndpoint:
 
 
 # One row per (site, region, API version). NCP documents no API host for the financial cloud:
-# it is reached only through an explicit endpoint.
+# it is reached only through an explicit endpoint. API v3 (the "Ncloud API standard") names the
+# region in the host and has one prefix; NCP documents no v3 host for the gov (or financial) site.
 API_ENDPOINTS: tuple[ApiEndpoint, ...] = (
     ApiEndpoint("public", "KR", "v2", "https://ncr.apigw.ntruss.com", "/ncr/api/v2"),
     ApiEndpoint("public", "SGN", "v2", "https://ncr.apigw.ntruss.com", "/ncr/sgn-api/v2"),
     ApiEndpoint("public", "JPN", "v2", "https://ncr.apigw.ntruss.com", "/ncr/jpn-api/v2"),
     ApiEndpoint("gov", "KR", "v2", "https://gov-ncr.apigw.gov-ntruss.com", "/ncr/kr/v2"),
     ApiEndpoint("gov", "KRS", "v2", "https://gov-ncr.apigw.gov-ntruss.com", "/ncr/krs/v2"),
+    ApiEndpoint("public", "KR", "v3", "https://kr-ncr.apigw.ntruss.com", "/api/v3"),
+    ApiEndpoint("public", "SGN", "v3", "https://sg-ncr.apigw.ntruss.com", "/api/v3"),
+    ApiEndpoint("public", "JPN", "v3", "https://jp-ncr.apigw.ntruss.com", "/api/v3"),
 )
+# Every API version some site answers, the default (API_VERSION) first.
+API_VERSIONS: tuple[str, ...] = tuple(dict.fromkeys((API_VERSION, *(row.version for row in API_ENDPOINTS))))
+
+
+def api_sites(version: str) -> tuple[str, ...]:
+    """The sites that answer an API version (v3: public only)."""
+    return tuple(dict.fromkeys(row.site for row in API_ENDPOINTS if row.version == version))
 
 
 @dataclass(frozen=True)

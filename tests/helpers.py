@@ -6,9 +6,13 @@ import base64
 import dataclasses
 import hashlib
 import hmac
+import json
+import re
 import time
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 from pulumi.dynamic import Config, ConfigureRequest
 
 from ncr_provider.client import ClientOptions, NcrClient, RetryPolicy
@@ -78,3 +82,21 @@ def configured(stack_config: dict[str, Any], cls: type[NcrReadProvider] = FastRe
     provider = cls()
     provider.configure(ConfigureRequest(Config(raw_config=stack_config, project_name="p")))
     return provider
+
+# Every API error's sentence ends with NCP's request id; tests compare the rest of it exactly.
+REQUEST_ID = re.compile(r", request id [^\s,)]+")
+
+
+def without_request_id(text: str) -> str:
+    """`text` with its `, request id <id>` removed; fails if it has none (so the id is proven shown)."""
+    assert REQUEST_ID.search(text), f"no request id in {text!r}"
+    return REQUEST_ID.sub("", text)
+
+
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+
+
+def validate_sarif(document: dict[str, Any]) -> None:
+    """Validate against the OASIS schema (draft-04), formats included, as a SARIF consumer would."""
+    validator = jsonschema.Draft4Validator(SARIF_SCHEMA, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    validator.validate(document)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from cli_runner import CLI, image_requests, run_cli
+from helpers import without_request_id
 
 from ncr_provider import __version__
 from ncr_provider.client import NcrClient
@@ -62,7 +63,7 @@ def test_get_of_a_missing_image_exits_3_with_one_line(ncp_env):
     result = run_cli("get", "prod/team/gone")
     assert result.returncode == 3
     assert result.stdout == ""
-    assert result.stderr.splitlines() == [
+    assert without_request_id(result.stderr).splitlines() == [
         "ncr-image: error: Image prod/team/gone not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)."]
 
 
@@ -91,7 +92,7 @@ def test_get_with_a_wrong_secret_exits_3_and_never_prints_either_secret(ncp_env,
     # then one error sentence naming the masked access key, debug lines, and no key material
     assert result.returncode == 3
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("ncr-image: error:")]
-    assert error_lines == [
+    assert [without_request_id(line) for line in error_lines] == [
         f"ncr-image: error: NCR rejected the credentials for image prod/team/web (HTTP 401 (NCP errorCode 200): "
         f"Authentication Failed). Check the access key {ncp_env.access_key[:4]}**** and its secret key, "
         "and that this machine's clock is correct."]

@@ -117,6 +117,7 @@ def test_github_output_annotates_each_violation(account):
     (["--registry", "a/b"], "Invalid --registry 'a/b'"),
     (["--concurrency", "0"], "must be at least 1"),
     (["--max-tag-age", "x"], "expected a whole number"),
+    (["-o", "sarif"], "invalid choice: 'sarif'"),
 ])
 def test_bad_usage_exits_2_and_sends_nothing(account, args, message):
     result = run_cli("audit", *args)
@@ -148,3 +149,35 @@ def test_lookups_run_concurrently_over_one_pool(account, capsys):
     assert code == 0
     assert json.loads(capsys.readouterr().out)["summary"]["passed"] == 19
     assert account.connections <= 8
+
+
+def test_progress_bar_appears_on_a_terminal_and_is_erased_before_the_report(account):
+    import os
+    import pty
+    import subprocess
+
+    from cli_runner import CLI
+
+    # given an emulator slow enough for the bar to show, and stderr attached to a terminal
+    account.latency = 0.6
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen([*CLI, "audit", "--registry", "safe"], stdout=subprocess.PIPE, stderr=terminal,
+                                   text=True)
+        os.close(terminal)
+        stdout, _ = process.communicate(timeout=60)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert process.returncode == 0
+    assert b"\rauditing images: [" in shown and b"/3" in shown
+    assert shown.endswith(b"\r\x1b[K")
+    assert stdout.splitlines()[-1] == "1 registry audited: 3 images, 3 passed, 0 violations, 0 could not be checked."

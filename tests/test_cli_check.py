@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import CLI, image_requests, run_cli
+from helpers import without_request_id
 
 from ncr_provider.cli.progress import Progress
 
@@ -46,7 +47,8 @@ def test_mutable_tags_are_a_violation_only_when_immutability_is_required(ncp_env
 def test_a_missing_image_is_always_a_violation(ncp_env):
     result = run_cli("check", "prod/team/web", "prod/team/gone")
     assert result.returncode == 1
-    assert "FAIL Image prod/team/gone not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)." in result.stdout
+    assert "FAIL Image prod/team/gone not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)." in (
+        without_request_id(result.stdout))
 
 
 @pytest.mark.parametrize("refs", [

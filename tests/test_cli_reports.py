@@ -10,20 +10,14 @@ from xml.etree import ElementTree
 import jsonschema
 import pytest
 from cli_runner import run_cli
+from helpers import validate_sarif
 
 from ncr_provider.signing import now_ms
 
 DATA = Path(__file__).parent / "data"
 STACK_EXPORT = DATA / "stack-export.json"
-SARIF_SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
 KINDS = ["passed", "image-not-found", "mutable-tags", "tag-too-old", "tag-too-new", "tag-not-found", "not-checked"]
 MINUTE_MS = 60_000
-
-
-def validate_sarif(document: dict) -> None:
-    """Validate against the OASIS schema (draft-04), formats included, as a SARIF consumer would."""
-    validator = jsonschema.Draft4Validator(SARIF_SCHEMA, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
-    validator.validate(document)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from cli_runner import run_cli
+from helpers import without_request_id
 
 from ncr_provider.signing import now_ms
 
@@ -53,7 +54,7 @@ def test_tags_of_an_image_without_tags_says_so(ncp_env):
 def test_tags_of_a_missing_image_exits_3_and_a_bad_name_exits_2(ncp_env):
     missing = run_cli("tags", "prod/team/gone")
     assert missing.returncode == 3 and missing.stdout == ""
-    assert missing.stderr == ("ncr-image: error: Image prod/team/gone not found in region KR "
+    assert without_request_id(missing.stderr) == ("ncr-image: error: Image prod/team/gone not found in region KR "
                               "(HTTP 404 (NCP errorCode 300): Not Found).\n")
     sent = len(ncp_env.requests)
     bad = run_cli("tags", "prod/../admin")
@@ -105,7 +106,7 @@ def test_resolve_bad_usage_exits_2_and_sends_nothing(ncp_env, ref, message):
 def test_resolve_of_a_missing_tag_exits_3_with_one_line(ncp_env):
     result = run_cli("resolve", "prod/team/web:9.9.9")
     assert (result.returncode, result.stdout) == (3, "")
-    assert result.stderr.splitlines() == [
+    assert without_request_id(result.stderr).splitlines() == [
         "ncr-image: error: Tag prod/team/web:9.9.9 not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)."]
 
 

@@ -6,7 +6,7 @@ import contextlib
 import threading
 
 import pytest
-from helpers import FAST_RETRY, make_client
+from helpers import FAST_RETRY, make_client, without_request_id
 
 from ncr_provider.client import NcrClient, RetryPolicy, parse_retry_after
 from ncr_provider.config import Settings
@@ -252,7 +252,7 @@ def test_list_tags_is_typed_and_sorted_newest_first_whatever_the_server_order(cl
 def test_list_tags_of_a_missing_image_names_image_and_region(client):
     with pytest.raises(ImageNotFoundError) as caught:
         client.list_tags("prod", "no/such")
-    assert str(caught.value) == "Image prod/no/such not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)."
+    assert without_request_id(str(caught.value)) == "Image prod/no/such not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)."
 
 
 def test_list_tags_of_an_image_without_tags_is_empty_after_one_request(client, emulator):
@@ -273,7 +273,7 @@ def test_get_tag_returns_digest_and_platforms(client, emulator):
 def test_get_tag_of_a_missing_tag_names_image_tag_and_region(client):
     with pytest.raises(TagNotFoundError) as caught:
         client.get_tag("prod", "team/web", "9.9.9")
-    assert str(caught.value) == "Tag prod/team/web:9.9.9 not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)."
+    assert without_request_id(str(caught.value)) == "Tag prod/team/web:9.9.9 not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)."
     assert (caught.value.status, caught.value.error_code, caught.value.tag) == (404, "300", "9.9.9")
 
 

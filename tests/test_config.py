@@ -14,6 +14,7 @@ ROWS = [
     ("region", "ncloud:region", "NCLOUD_REGION", None, "SGN", "JPN", "KR"),
     ("site", "ncloud:site", "NCLOUD_SITE", None, "gov", "public", "public"),
     ("endpoint", "ncr:endpoint", "NCR_ENDPOINT", None, "https://a.example", "http://127.0.0.1:9", None),
+    ("api_version", "ncr:apiVersion", "NCR_API_VERSION", None, "v3", "v2", "v2"),
 ]
 
 

@@ -9,9 +9,11 @@ violation, or (failOpen) an advisory.
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 
 import pytest
 from cli_runner import image_requests, run_cli
+from helpers import validate_sarif
 from policy_helpers import CONTAINER, DEPLOYMENT, analyze, configure, deployment, docker_container, resource_args, summary
 from pulumi.runtime.proto import analyzer_pb2
 
@@ -348,3 +350,30 @@ def test_pack_an_unknown_private_id_is_mandatory_or_with_fail_open_advisory(pack
     for diagnostic in (closed[0], opened[0]):
         assert f"Could not check NCR image {UNKNOWN_PRIVATE} at " in diagnostic.message
         assert "has private endpoint id 'zz9unknown'" in diagnostic.message
+
+
+# -- secrets not inspected, in every report format ------------------------------------------------
+
+def test_every_report_format_names_each_ciphertext_secret_as_not_inspected(ncp_env, tmp_path):
+    # given a stack whose only NCR-looking value could hide behind a ciphertext secret
+    hidden = {SECRET_SIG: SECRET_VALUE, "ciphertext": "v1:AAAA:BBBB"}
+    path = write_stack(tmp_path, stack_resource("job", CONTAINER, docker_container(IMMUTABLE_REF, command=hidden)))
+    where = f"{path}: job ({CONTAINER}) inputs.command"
+    also = f"{path}: job ({CONTAINER}) outputs.command"
+    reports = {fmt: run_cli("check", "--from-stack", path, "-o", fmt) for fmt in ("table", "json", "github", "sarif",
+                                                                               "junit")}
+    # then each format names it (in the inputs and the outputs), and the exit code is the checked image's
+    assert {fmt: r.returncode for fmt, r in reports.items()} == dict.fromkeys(reports, 0)
+    assert f"NOT INSPECTED {where}: secret value not inspected" in reports["table"].stdout
+    assert reports["table"].stdout.splitlines()[-1].endswith("2 secret values not inspected.")
+    assert [entry["origin"] for entry in json.loads(reports["json"].stdout)["not_inspected"]] == [where, also]
+    assert f"::warning title=NCR reference not inspected::{where}: secret value" in reports["github"].stdout
+    sarif = json.loads(reports["sarif"].stdout)
+    validate_sarif(sarif)
+    notifications = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["message"]["text"].split(": secret")[0] for n in notifications] == [where, also]
+    assert {n["level"] for n in notifications} == {"warning"}
+    suite = ElementTree.fromstring(reports["junit"].stdout).find("testsuite")
+    assert (suite.get("tests"), suite.get("skipped")) == ("3", "2")
+    skipped = [case for case in suite.iter("testcase") if case.find("skipped") is not None]
+    assert [case.get("name") for case in skipped] == [where, also]

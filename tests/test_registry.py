@@ -137,13 +137,14 @@ def test_a_program_reads_a_registry_and_exports_typed_outputs(server):
         pulumi.export("created", registry.created)
         pulumi.export("private", registry.private_endpoint)
         pulumi.export("same", NcrRegistry.get("again", "prod").public_endpoint)
+        pulumi.export("name", registry.name)
 
     mocks = ProviderMocks(server)
     with use_mocks(mocks):
         exports = run_program(program)
 
     assert exports == {"scan": True, "created": 1704067200000, "private": "k7x2p9q4m1.kr.private-ncr.ntruss.com",
-                       "same": "prod.kr.ncr.ntruss.com"}
+                       "same": "prod.kr.ncr.ntruss.com", "name": "prod"}
     assert type(exports["created"]) is int
     assert sorted(mocks.reads) == [("again", "prod"), ("prod", "prod")]  # the two reads run concurrently
 

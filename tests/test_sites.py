@@ -6,6 +6,7 @@ import pytest
 
 from ncr_provider.config import resolve_settings
 from ncr_provider.emulator import urls
+from ncr_provider.emulator.models import region_key
 from ncr_provider.names import docker_host, parse_reference
 from ncr_provider.sites import API_ENDPOINTS, DOCKER_HOSTS, SITES, api_endpoint, describe_docker_hosts
 
@@ -13,10 +14,15 @@ from ncr_provider.sites import API_ENDPOINTS, DOCKER_HOSTS, SITES, api_endpoint,
 @pytest.mark.parametrize("row", API_ENDPOINTS, ids=lambda r: f"{r.site}-{r.region}-{r.version}")
 def test_every_api_row_is_a_setting_the_client_resolves_and_a_route_the_emulator_serves(row, tmp_path):
     # given a site and region from the table
-    settings = resolve_settings({"site": row.site, "region": row.region}, None, {}, tmp_path / "none")
+    settings = resolve_settings({"site": row.site, "region": row.region, "api_version": row.version}, None, {},
+                                tmp_path / "none")
     # then the settings send requests to its host and prefix, and the emulator answers under that prefix
     assert settings.base_url == row.host + row.prefix == row.base_url
-    assert urls.resolve(row.prefix + "/repositories").handler == "list_registries"
+    # (v3 names the region in the host, which the emulator reads from the Host header)
+    path = row.prefix + ("/repositories" if row.version == "v2" else "/registries")
+    route = urls.resolve(path, row.host.split("://", 1)[1])
+    assert (route.handler, route.region, route.version) == ("list_registries", region_key(row.site, row.region),
+                                                            row.version)
 
 
 def test_sites_are_the_v2_rows_grouped_in_table_order():

@@ -128,3 +128,83 @@ def test_a_read_whose_id_and_inputs_disagree_is_refused_before_any_request(tag_p
     with pytest.raises(ConfigurationError, match=message):
         tag_provider.read(tag_id, props)
     assert releases.requests == []
+
+
+# -- level 2 (the real provider server) and level 3 (a program under mocks) ----------------------------
+
+WEB_1_2_1 = "sha256:16163e362774884fee5518ed9711677cbf3f6f2d728399b1857e63f1f2fe438c"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from helpers import NCP_ENV_VARS
+
+    from ncr_provider.emulator import NcrEmulator
+    from ncr_provider.testing import ProviderServer
+
+    with NcrEmulator() as emu:
+        env = {**dict.fromkeys(NCP_ENV_VARS), "HOME": str(tmp_path_factory.mktemp("home"))}
+        with ProviderServer(env) as provider_server:
+            provider_server.configure({"ncloud:accessKey": emu.access_key, "ncloud:secretKey": emu.secret_key,
+                                       "ncr:endpoint": emu.url}, secret_keys={"ncloud:secretKey"})
+            yield provider_server
+
+
+def test_over_grpc_most_recent_matching_a_pattern_and_by_digest(server):
+    from ncr_provider.sites import TAG_TYPE_TOKEN
+
+    _, newest = server.read("prod/team/web", {"registry": "prod", "image_name": "team/web", "most_recent": True,
+                                              "tag_pattern": r"^1\.1\."}, type_=TAG_TYPE_TOKEN)
+    _, pinned = server.read(f"prod/team/web@{WEB_1_2_1}", {"registry": "prod", "image_name": "team/web",
+                                                           "digest": WEB_1_2_1}, type_=TAG_TYPE_TOKEN)
+
+    assert (newest["tag"], newest["most_recent"], newest["tag_pattern"]) == ("1.1.0", True, r"^1\.1\.")
+    assert (pinned["tag"], pinned["tags"], pinned["image_ref"]) == (
+        "1.2.1", ["1.2.1"], "prod.kr.ncr.ntruss.com/team/web:1.2.1")
+
+
+def test_over_grpc_check_fails_two_selections_naming_the_input(server):
+    from ncr_provider.sites import TAG_TYPE_TOKEN
+
+    _, failures = server.check({}, {"registry": "prod", "image_name": "team/web", "tag": "1", "most_recent": True},
+                               type_=TAG_TYPE_TOKEN)
+
+    assert failures == [("tag", SELECT_ONE + "got tag, most_recent")]
+
+
+def test_a_program_selects_tags_every_way_and_get_takes_every_id_form(server):
+    import pulumi
+
+    from ncr_provider import NcrImageTag
+    from ncr_provider.testing import ProviderMocks, run_program, use_mocks
+
+    def program():
+        newest = NcrImageTag("newest", registry="prod", image_name="team/web", most_recent=True)
+        pinned = NcrImageTag("pinned", registry="prod", image_name="team/web", digest=WEB_1_2_1)
+        again = NcrImageTag.get("again", "prod/team/web", most_recent=True, tag_pattern=r"^1\.0")
+        by_digest = NcrImageTag.get("by-digest", f"prod/team/web@{WEB_1_2_1}")
+        pulumi.export("newest", newest.tag)
+        pulumi.export("pinned", pinned.tags)
+        pulumi.export("again", again.tag)
+        pulumi.export("by_digest", by_digest.image_ref)
+        pulumi.export("arm", newest.platforms.apply(lambda ps: [p.image_ref_by_digest for p in ps
+                                                                 if p.architecture == "arm64"]))
+
+    mocks = ProviderMocks(server)
+    with use_mocks(mocks):
+        exports = run_program(program)
+
+    assert exports["newest"] == "1.2.1" and exports["again"] == "1.0.0" and exports["pinned"] == ["1.2.1"]
+    assert exports["by_digest"] == "prod.kr.ncr.ntruss.com/team/web:1.2.1"
+    assert len(exports["arm"]) == 1 and exports["arm"][0].startswith("prod.kr.ncr.ntruss.com/team/web@sha256:")
+    assert [read_id for _, read_id in mocks.reads] == [
+        "prod/team/web", f"prod/team/web@{WEB_1_2_1}", "prod/team/web", f"prod/team/web@{WEB_1_2_1}"]
+
+
+def test_a_program_selecting_twice_fails_on_the_line_that_wrote_it():
+    from ncr_provider import NcrImageTag
+
+    with pytest.raises(ConfigurationError, match=r"got tag, digest$"):
+        NcrImageTag("x", registry="prod", image_name="web", tag="1", digest=DIGEST_A)
+    with pytest.raises(ConfigurationError, match=r"tag_pattern narrows most_recent=True"):
+        NcrImageTag("x", registry="prod", image_name="web", tag="1", tag_pattern="^1")

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .common import OUTPUT_FORMATS, ExitCode, Unanswered, UsageError, add_ncp_options, positive_int
+from .common import ExitCode, Unanswered, UsageError, add_ncp_options, positive_int
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from ..lookup import ImageLookup, LookupKey
     from ..model import RegistryDetails
     from .verdict import Outcome, Summary
+
+AUDIT_FORMATS = ("table", "json", "github")
 
 DESCRIPTION = """\
 Audit a whole account region: list every registry (or only those named with --registry), every
@@ -54,7 +56,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
                              "tags) is a violation; reads each image's tag list")
     parser.add_argument("--concurrency", type=positive_int, default=8, metavar="N",
                         help="requests in flight at once, over one keep-alive pool (default 8)")
-    parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default="table", help="output format (default table)")
+    parser.add_argument("--output", "-o", choices=AUDIT_FORMATS, default="table", help="output format (default table)")
     add_ncp_options(parser)
     parser.set_defaults(run=run)
 

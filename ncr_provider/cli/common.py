@@ -67,6 +67,9 @@ def add_ncp_options(parser: argparse.ArgumentParser) -> None:
                        help="scheme://host[:port] replacing the NCR API host (https, or http for loopback); "
                             "default NCR_ENDPOINT")
     group.add_argument("--profile", metavar="NAME", help="section of ~/.ncloud/configure; default NCLOUD_PROFILE or DEFAULT")
+    group.add_argument("--api-version", metavar="V", dest="api_version",
+                       help="NCR API version: v2 (every site) or v3 (site public only); default NCR_API_VERSION or v2. "
+                            "Verdicts and exit codes are the same with both")
 
 
 def add_verbose_option(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
@@ -91,15 +94,18 @@ def resolve(args: argparse.Namespace) -> Settings:
     A bad value from any of them is a usage error (2): nothing was sent and the user must fix a
     setting. Only keys found nowhere at all mean no answer can be had (3, see require_credentials).
     """
-    from ..config import SITES, resolve_settings, validate_endpoint, validate_region, validate_site
+    from ..config import SITES, resolve_settings, validate_api_version, validate_endpoint, validate_region, validate_site
     from ..errors import ConfigurationError
 
-    explicit = {name: getattr(args, name, None) for name in ("region", "site", "endpoint", "profile")}
+    explicit = {name: getattr(args, name, None) for name in ("region", "site", "endpoint", "profile", "api_version")}
     try:
         if explicit["site"]:
             validate_site(explicit["site"])
         if explicit["endpoint"]:
             validate_endpoint(explicit["endpoint"])
+        if explicit["api_version"]:
+            # The site may still come from the environment: resolve_settings judges v3 on gov.
+            validate_api_version(explicit["api_version"], explicit["site"] and explicit["site"].strip().lower())
         if explicit["region"] and explicit["site"]:
             validate_region(explicit["region"], explicit["site"])
         elif explicit["region"]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from ..terminal import strip_control
-from .verdict import Outcome, Summary, Unplaced, Verdict
+from .verdict import NOT_INSPECTED, Outcome, Summary, Unplaced, Verdict
 
 if TYPE_CHECKING:
     from ..lookup import LookupKey
@@ -152,9 +152,6 @@ def check_table(outcomes: list[Outcome], summary: Summary) -> str:
         parts += ["", *hidden]
     parts += ["", summary.sentence()]
     return "\n".join(parts)
-
-
-NOT_INSPECTED = "secret value not inspected (ciphertext: export with --show-secrets to check it)"
 
 
 def _not_inspected_lines(summary: Summary) -> list[str]:

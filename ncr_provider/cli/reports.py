@@ -20,6 +20,7 @@ from .verdict import (
     KINDS,
     MUTABLE_TAGS,
     NOT_CHECKED,
+    NOT_INSPECTED,
     PASSED,
     TAG_NOT_FOUND,
     TAG_TOO_NEW,
@@ -98,7 +99,11 @@ def sarif_document(outcomes: Sequence[Outcome], summary: Summary) -> dict[str, A
                     "defaultConfiguration": {"level": level},
                 } for rule_id, (name, description, level) in RULES.items()],
             }},
-            "invocations": [{"executionSuccessful": True, "exitCode": summary.exit_code}],
+            # Ciphertext secrets of --from-stack: named, since the gate could not look inside them.
+            "invocations": [{"executionSuccessful": True, "exitCode": summary.exit_code,
+                             "toolExecutionNotifications": [
+                                 {"level": "warning", "message": {"text": f"{where}: {NOT_INSPECTED}."}}
+                                 for where in summary.not_inspected]}],
             "results": results,
         }],
     }
@@ -142,7 +147,7 @@ def check_junit(outcomes: Sequence[Outcome], summary: Summary) -> str:
         "tests": str(len(outcomes)),
         "failures": str(summary.violations),
         "errors": str(summary.errors),
-        "skipped": "0",
+        "skipped": str(len(summary.not_inspected)),
     })
     for o in outcomes:
         case = ElementTree.SubElement(suite, "testcase", {"classname": f"ncr-image.{o.key.region or 'unplaced'}",
@@ -154,7 +159,11 @@ def check_junit(outcomes: Sequence[Outcome], summary: Summary) -> str:
             element.text = _xml_text(f"{_sentence(o.message)}\nNamed by:\n{named_by}")
         out = ElementTree.SubElement(case, "system-out")
         out.text = _xml_text(f"{o.reason}" + (f"\nwarning: {o.advisory}" if o.advisory else "") + f"\n{named_by}")
-    root = ElementTree.Element("testsuites", {"name": "ncr-image", "tests": str(len(outcomes)),
+    for where in summary.not_inspected:  # ciphertext secrets of --from-stack: the gate could not look inside
+        case = ElementTree.SubElement(suite, "testcase", {"classname": "ncr-image.not-inspected", "name": _xml_text(where)})
+        ElementTree.SubElement(case, "skipped", {"message": NOT_INSPECTED})
+    suite.set("tests", str(len(outcomes) + len(summary.not_inspected)))
+    root = ElementTree.Element("testsuites", {"name": "ncr-image", "tests": suite.get("tests", ""),
                                               "failures": str(summary.violations), "errors": str(summary.errors)})
     root.append(suite)
     ElementTree.indent(root)

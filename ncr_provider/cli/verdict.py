@@ -36,6 +36,7 @@ class Verdict(enum.StrEnum):
     ERROR = "error"
 
 DAY_MS = 24 * 60 * 60 * 1000
+NOT_INSPECTED = "secret value not inspected (ciphertext: export with --show-secrets to check it)"
 MINUTE_MS = 60 * 1000
 
 # What an outcome is about, for reports that give each kind its own rule (SARIF) or failure type (JUnit).

@@ -57,20 +57,31 @@ def region_key(site: str, region: str) -> str:
 
 
 REGION_KEYS: tuple[str, ...] = tuple(region_key(s.name, r) for s in SITES.values() for r in s.prefixes)
+# A v3 request to a host that names no region (the emulator's own address): NCR registry names are
+# unique across all members, so the emulator can stand in for every public regional host at once.
+ANY_PUBLIC_REGION = "public/*"
 
 
 # --- API errors: one class per NCP error, rendered only by responses.error_response ---
 
 class ApiException(Exception):
-    """An error the emulated API answers with: HTTP status, NCP errorCode and message."""
+    """An error the emulated API answers with: HTTP status, NCP errorCode and message.
+
+    `v3_code` and `v3_message` are how NCR's API v3 says the same thing (its standard error body);
+    None where the API gateway, not NCR, answers: the gateway fronts both versions alike.
+    """
 
     status = 500
     code = "900"
     message = "Unexpected Error"
+    v3_code: str | None = None
+    v3_message: str | None = None
 
-    def __init__(self, details: str = ""):
+    def __init__(self, details: str = "", field: str | None = None):
         super().__init__(details or self.message)
         self.details = details
+        self.field = field
+        """The request field at fault (v3 renders it as a fieldErrors entry)."""
 
     @property
     def headers(self) -> tuple[tuple[str, str], ...]:
@@ -93,6 +104,7 @@ class ApiException(Exception):
 
 class BadRequest(ApiException):
     status, code, message = 400, "100", "Bad Request"
+    v3_code, v3_message = "InvalidParameter", "The specified parameter is invalid."
 
 
 class AuthenticationFailed(ApiException):
@@ -109,6 +121,8 @@ class Forbidden(ApiException):
 
 class NotFound(ApiException):
     status, code, message = 404, "300", "Not Found"
+    # v3 documents 404 ResourceNotFound on deleteRegistry; the emulator answers every missing item so.
+    v3_code, v3_message = "ResourceNotFound", "The specified resource could not be found."
 
 
 class MethodNotAllowed(ApiException):
@@ -171,6 +185,8 @@ class Registry:
     images: dict[str, Image] = field(default_factory=dict)
 
     def visible_in(self, region: str) -> bool:
+        if region == ANY_PUBLIC_REGION:
+            return self.region is None or "/" not in self.region
         return self.region is None or self.region == region
 
 
@@ -311,6 +327,11 @@ class NcrBackend:
         with self._lock:
             reg = self._registry(region, registry)
             return [dict(reg.images[n].fields) for n in sorted(reg.images)]
+
+    def get_registry(self, region: str, registry: str) -> dict[str, Any]:
+        with self._lock:
+            reg = self._registry(region, registry)
+            return {"name": reg.name, **reg.fields}
 
     def get_image(self, region: str, registry: str, image: str) -> dict[str, Any]:
         with self._lock:

@@ -6,6 +6,7 @@ greater than 0 (else 400 / errorCode 100); ``next`` and ``previous`` are page nu
 page past the end has empty ``results``. Registries and images are listed by name; tags newest
 first (``last_updated``, then name). A tag ``reference`` is a tag name or, failing that, a digest.
 Bodies are compact UTF-8 JSON with keys in the order NCR's seed example uses (alphabetical).
+API v3 (paths under ``/api/v3``) has its own wire format: ``responses_v3``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import signature, urls
+from . import responses_v3, signature, urls
 from .models import ApiException, AuthenticationFailed, BadRequest, MethodNotAllowed, NcrBackend
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
@@ -63,21 +64,44 @@ class NcrResponses:
 
     def __init__(self, backend: NcrBackend, credentials: Mapping[str, str], clock: Callable[[], int]):
         self.backend = backend
+        self.v3 = responses_v3.V3Responses(backend)
         self._credentials = dict(credentials)
         self._clock = clock
 
     def dispatch(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
         """Answer one request; `target` is the request target exactly as received, `headers` lowercased."""
+        path, _, query = target.partition("?")
+        if urls.api_version(path) == "v3":
+            return self.dispatch_v3(method, target, headers)
         try:
             self.authenticate(method, target, headers)
             if method != "GET":
                 raise MethodNotAllowed(f"{method} is not supported: the emulator serves NCR's read operations (GET)")
-            path, _, query = target.partition("?")
             route = urls.resolve(path)
             body = getattr(self, route.handler)(route.region, parse_query(query), **route.params)
             return Response(200, encode_json(body))
         except ApiException as exc:
             return error_response(exc)
+
+    def dispatch_v3(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
+        """Answer one API v3 request: every answer carries a request id, NCR's errors the v3 body."""
+        request_id = (responses_v3.REQUEST_ID_HEADER, responses_v3.new_request_id())
+        lang = "en-US"
+        try:
+            self.authenticate(method, target, headers)
+            if method != "GET":
+                raise MethodNotAllowed(f"{method} is not supported: the emulator serves NCR's read operations (GET)")
+            lang = responses_v3.language(headers)
+            path, _, query = target.partition("?")
+            route = urls.resolve(path, headers.get("host"))
+            body = self.v3.handle(route.handler, route.region, query, route.params)
+            return Response(200, encode_json(body), (request_id,))
+        except ApiException as exc:
+            v3_body = responses_v3.error_body(exc, lang)
+            if v3_body is None:
+                gateway = error_response(exc)
+                return Response(gateway.status, gateway.body, (*gateway.headers, request_id))
+            return Response(exc.status, encode_json(v3_body), (*exc.headers, request_id))
 
     def authenticate(self, method: str, target: str, headers: Mapping[str, str]) -> None:
         """NCP signature v2 over the raw target, within 5 minutes of the emulator's clock."""
