@@ -34,8 +34,9 @@ DEFAULT_TTL_SECONDS = 300
 CACHE_DIR_ENV = "NCR_CACHE_DIR"
 CACHE_TTL_ENV = "NCR_CACHE_TTL"
 
-# What is cached, per image: its details, its whole tag list, or one tag.
+# What is cached, per image: its details, its whole tag list, or one tag; per region: the private endpoint ids.
 DETAILS, TAGS, TAG = "details", "tags", "tag"
+PRIVATE_IDS = "private-ids"
 
 
 class DiskCache:
@@ -56,7 +57,10 @@ class DiskCache:
         """The file of one answer: `<dir>/v1/<site>/<region>/<registry>/<image, encoded>.<what>[.<tag>].json`.
 
         The image name is one encoded segment (`team%2Fweb`), so `team` and `team/web` never collide.
+        The private endpoint ids of a region (from its registry list) are `<dir>/v1/<site>/<region>/private-ids.json`.
         """
+        if what == PRIVATE_IDS:
+            return self.directory / f"v{FORMAT}" / site / region / f"{PRIVATE_IDS}.json"
         name = quote(image_name, safe="") + f".{what}" + (f".{quote(tag, safe='')}" if tag is not None else "")
         return self.directory / f"v{FORMAT}" / site / region / registry / f"{name}.json"
 
@@ -118,6 +122,8 @@ def _remove(path: str) -> None:
 
 
 def _dump(what: str, answer: Any) -> Any:
+    if what == PRIVATE_IDS:
+        return dict(answer)
     if what == DETAILS:
         return answer.to_dict()
     if what == TAG:
@@ -138,6 +144,10 @@ def _load(what: str, data: Any) -> Any:
         return ImageDetails.from_wire(data, "cached image details")
     if what == TAG:
         return TagDetails.from_wire(data, "cached tag")
+    if what == PRIVATE_IDS:
+        if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+            raise ValueError("cached private endpoint ids must map text to text")
+        return data
     if what == TAGS:
         if not isinstance(data, list):
             raise ValueError("a cached tag list must be a list")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from .cache import DETAILS, TAG, TAGS, DiskCache
+from .cache import DETAILS, PRIVATE_IDS, TAG, TAGS, DiskCache
 from .client import ClientOptions, NcrClient
 from .config import SITES, Settings, validate_region, validate_site
 from .errors import NcrError, TransportError, UnmappedReferenceError
@@ -108,7 +108,11 @@ class ImageLookup:
                 future = self._private_ids[(site, region)] = Future()
         if reader:
             # Read in the caller's thread: a pool worker waiting on another pool task could deadlock.
-            future.set_result(self._read_private_ids(site, region))
+            cached = self.cache.get(PRIVATE_IDS, site, region, "", "") if self.cache is not None else None
+            answer = cached if cached is not None else self._read_private_ids(site, region)
+            if cached is None and self.cache is not None and not isinstance(answer, NcrError):
+                self.cache.put(PRIVATE_IDS, site, region, "", "", answer)
+            future.set_result(answer)
         result = future.result()
         if isinstance(result, NcrError):
             raise result

@@ -275,3 +275,20 @@ def test_check_with_a_bad_cache_ttl_in_the_environment_exits_3(ncp_env, tmp_path
     assert result.returncode == 3
     assert "Invalid NCR_CACHE_TTL 'soon'" in result.stderr
     assert ncp_env.requests == []
+
+
+def test_private_endpoint_ids_are_cached_per_region(ncp_env, tmp_path):
+    # given a reference through prod's private endpoint: placing it reads the registry list
+    private = parse_reference("k7x2p9q4m1.kr.private-ncr.ntruss.com/team/web:1.2.1")
+    cache = DiskCache(tmp_path)
+    first = run(ncp_env, cache, lambda lookup: lookup.key_for(private), details(private))
+    assert [r.path for r in ncp_env.requests] == ["/ncr/api/v2/repositories", "/ncr/api/v2/repositories/prod/team/web"]
+    ncp_env.clear_requests()
+
+    # when a second run places and looks it up again
+    second = run(ncp_env, cache, lambda lookup: lookup.key_for(private), details(private))
+
+    # then it maps to the same registry without a request
+    assert second == first and second[0].registry == "prod"
+    assert ncp_env.requests == []
+    assert (tmp_path / "v1" / "public" / "KR" / "private-ids.json").is_file()
