@@ -48,7 +48,7 @@ class ImageLookup:
             raise ValueError("concurrency must be at least 1")
         self.settings = settings
         self.concurrency = concurrency
-        self.cache = cache
+        self.cache = cache.for_endpoint(settings.endpoint) if cache is not None else None
         self._client_options = dataclasses.replace(options or ClientOptions(), max_connections=concurrency)
         self._clients: dict[tuple[str, str], NcrClient] = {}
         self._futures: dict[tuple[str, LookupKey, str | None], Future[Any]] = {}
