@@ -34,31 +34,46 @@ DEFAULT_TTL_SECONDS = 300
 CACHE_DIR_ENV = "NCR_CACHE_DIR"
 CACHE_TTL_ENV = "NCR_CACHE_TTL"
 
-# What is cached, per image: its details, its whole tag list, or one tag.
+# What is cached, per image: its details, its whole tag list, or one tag; per region: the private endpoint ids.
 DETAILS, TAGS, TAG = "details", "tags", "tag"
+PRIVATE_IDS = "private-ids"
 
 
 class DiskCache:
-    """NCR answers under one directory, keyed by site/region/registry/image (and tag), each in its own file."""
+    """NCR answers under one directory, keyed by endpoint, site/region/registry/image (and tag), each in its own file."""
 
     def __init__(self, directory: str | os.PathLike[str], ttl_seconds: float = DEFAULT_TTL_SECONDS,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, endpoint: str | None = None):
+        """`endpoint`: the API endpoint override the answers come from (None: NCP's own hosts), kept apart."""
         if ttl_seconds < 0:
             raise ValueError("the cache TTL cannot be negative")
         self.directory = Path(directory)
         self.ttl_seconds = ttl_seconds
+        self.endpoint = endpoint
         self._clock = clock
 
+    def for_endpoint(self, endpoint: str | None) -> DiskCache:
+        """The same cache for answers from another endpoint: an emulator's answers never pass for NCP's."""
+        return DiskCache(self.directory, self.ttl_seconds, self._clock, endpoint)
+
     def __repr__(self) -> str:
-        return f"DiskCache({str(self.directory)!r}, ttl_seconds={self.ttl_seconds})"
+        return f"DiskCache({str(self.directory)!r}, ttl_seconds={self.ttl_seconds}, endpoint={self.endpoint!r})"
+
+    @property
+    def root(self) -> Path:
+        """`<dir>/v1/ncp` for NCP's hosts, `<dir>/v1/<endpoint, encoded>` for an endpoint override."""
+        return self.directory / f"v{FORMAT}" / (quote(self.endpoint, safe="") if self.endpoint else "ncp")
 
     def path_for(self, what: str, site: str, region: str, registry: str, image_name: str, tag: str | None = None) -> Path:
-        """The file of one answer: `<dir>/v1/<site>/<region>/<registry>/<image, encoded>.<what>[.<tag>].json`.
+        """The file of one answer: `<root>/<site>/<region>/<registry>/<image, encoded>.<what>[.<tag>].json`.
 
         The image name is one encoded segment (`team%2Fweb`), so `team` and `team/web` never collide.
+        The private endpoint ids of a region (from its registry list) are `<root>/<site>/<region>/private-ids.json`.
         """
+        if what == PRIVATE_IDS:
+            return self.root / site / region / f"{PRIVATE_IDS}.json"
         name = quote(image_name, safe="") + f".{what}" + (f".{quote(tag, safe='')}" if tag is not None else "")
-        return self.directory / f"v{FORMAT}" / site / region / registry / f"{name}.json"
+        return self.root / site / region / registry / f"{name}.json"
 
     def get(self, what: str, site: str, region: str, registry: str, image_name: str,
             tag: str | None = None) -> Any | None:
@@ -73,8 +88,8 @@ class DiskCache:
             return None
         try:
             entry = json.loads(raw)
-            expected = {"format": FORMAT, "what": what, "site": site, "region": region, "registry": registry,
-                        "image_name": image_name, "tag": tag}
+            expected = {"format": FORMAT, "endpoint": self.endpoint, "what": what, "site": site, "region": region,
+                        "registry": registry, "image_name": image_name, "tag": tag}
             if not isinstance(entry, dict) or any(entry.get(k) != v for k, v in expected.items()):
                 raise ValueError("it is not an entry for this image (wrong format or key)")
             stored_at, permanent = entry.get("stored_at"), entry.get("permanent")
@@ -92,7 +107,7 @@ class DiskCache:
             tag: str | None = None, permanent: bool = False) -> None:
         """Store an answer atomically; a failure to write only costs the next run a request (logged)."""
         path = self.path_for(what, site, region, registry, image_name, tag)
-        entry = {"format": FORMAT, "what": what, "site": site, "region": region, "registry": registry,
+        entry = {"format": FORMAT, "endpoint": self.endpoint, "what": what, "site": site, "region": region, "registry": registry,
                  "image_name": image_name, "tag": tag, "stored_at": self._clock(), "permanent": permanent,
                  "answer": _dump(what, answer)}
         try:
@@ -118,6 +133,8 @@ def _remove(path: str) -> None:
 
 
 def _dump(what: str, answer: Any) -> Any:
+    if what == PRIVATE_IDS:
+        return dict(answer)
     if what == DETAILS:
         return answer.to_dict()
     if what == TAG:
@@ -138,6 +155,10 @@ def _load(what: str, data: Any) -> Any:
         return ImageDetails.from_wire(data, "cached image details")
     if what == TAG:
         return TagDetails.from_wire(data, "cached tag")
+    if what == PRIVATE_IDS:
+        if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+            raise ValueError("cached private endpoint ids must map text to text")
+        return data
     if what == TAGS:
         if not isinstance(data, list):
             raise ValueError("a cached tag list must be a list")

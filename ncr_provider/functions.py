@@ -21,7 +21,7 @@ import pulumi
 
 from .client import NcrClient
 from .config import SETTINGS, Settings, resolve_settings
-from .errors import ImageNotFoundError
+from .errors import ConfigurationError, ImageNotFoundError
 from .names import validate_image_name, validate_registry
 from .provider import read_image_outputs, registry_outputs, require_credentials, tag_list_outputs, tag_outputs
 from .selection import select_tag, tag_selection
@@ -156,9 +156,9 @@ def stack_config() -> dict[str, str]:
     return config
 
 
-def settings_for(region: str | None = None, endpoint: str | None = None) -> Settings:
-    """Stack config, then environment, then profile file; `region` and `endpoint` override them for one call."""
-    return resolve_settings({"region": region, "endpoint": endpoint}, stack_config())
+def settings_for(region: str | None = None, endpoint: str | None = None, api_version: str | None = None) -> Settings:
+    """Stack config, then environment, then profile file; `region`, `endpoint`, `api_version` override them for one call."""
+    return resolve_settings({"region": region, "endpoint": endpoint, "api_version": api_version}, stack_config())
 
 
 def client_for(settings: Settings) -> NcrClient:
@@ -196,7 +196,7 @@ def _lift(fetch: Callable[..., Any], *inputs: Any, **keywords: Any) -> pulumi.Ou
 # -- get_image ------------------------------------------------------------------------------------
 
 def get_image(registry: str, image_name: str, region: str | None = None, endpoint: str | None = None,
-              include_tags: bool | None = None, allow_missing: bool = False,
+              include_tags: bool | None = None, allow_missing: bool = False, api_version: str | None = None,
               opts: pulumi.InvokeOptions | None = None) -> AwaitableGetImageResult | None:
     """Look up one NCR image now. With `allow_missing=True` a missing image gives None instead of an error.
 
@@ -205,7 +205,7 @@ def get_image(registry: str, image_name: str, region: str | None = None, endpoin
     registry, image_name = validate_registry(registry), validate_image_name(image_name)
     include_tags = _flag("include_tags", include_tags)
     allow_missing = _flag("allow_missing", allow_missing)
-    settings = settings_for(region, endpoint)
+    settings = settings_for(region, endpoint, api_version)
     client = client_for(settings)
     try:
         outputs = read_image_outputs(client, settings, registry, image_name)
@@ -222,21 +222,23 @@ def get_image(registry: str, image_name: str, region: str | None = None, endpoin
 def get_image_output(registry: pulumi.Input[str], image_name: pulumi.Input[str],
                      region: pulumi.Input[str | None] = None, endpoint: pulumi.Input[str | None] = None,
                      include_tags: pulumi.Input[bool | None] = None, allow_missing: bool = False,
+                     api_version: pulumi.Input[str | None] = None,
                      opts: pulumi.InvokeOptions | None = None) -> pulumi.Output[GetImageResult | None]:
     """get_image taking Inputs (other resources' outputs); an Output of the result (of None, with allow_missing)."""
     allow_missing = _flag("allow_missing", allow_missing)
-    return _lift(get_image, registry, image_name, region, endpoint, include_tags, allow_missing=allow_missing)
+    return _lift(get_image, registry, image_name, region, endpoint, include_tags, allow_missing, api_version)
 
 
 # -- get_image_tag --------------------------------------------------------------------------------
 
 def get_image_tag(registry: str, image_name: str, tag: str | None = None, digest: str | None = None,
                   most_recent: bool | None = None, tag_pattern: str | None = None, region: str | None = None,
-                  endpoint: str | None = None, opts: pulumi.InvokeOptions | None = None) -> AwaitableGetImageTagResult:
+                  endpoint: str | None = None, api_version: str | None = None,
+                  opts: pulumi.InvokeOptions | None = None) -> AwaitableGetImageTagResult:
     """Look up one tag now, selected by `tag`, by `digest`, or `most_recent=True` (optionally with `tag_pattern`)."""
     registry, image_name = validate_registry(registry), validate_image_name(image_name)
     selection = tag_selection(tag, digest, most_recent, tag_pattern, what="get_image_tag tag selection")
-    settings = settings_for(region, endpoint)
+    settings = settings_for(region, endpoint, api_version)
     selected = select_tag(client_for(settings), registry, image_name, selection)
     outputs = tag_outputs(registry, image_name, settings, selected, selection)
     outputs.pop("most_recent", None)
@@ -249,27 +251,29 @@ def get_image_tag_output(registry: pulumi.Input[str], image_name: pulumi.Input[s
                          tag: pulumi.Input[str | None] = None, digest: pulumi.Input[str | None] = None,
                          most_recent: pulumi.Input[bool | None] = None, tag_pattern: pulumi.Input[str | None] = None,
                          region: pulumi.Input[str | None] = None, endpoint: pulumi.Input[str | None] = None,
+                         api_version: pulumi.Input[str | None] = None,
                          opts: pulumi.InvokeOptions | None = None) -> pulumi.Output[GetImageTagResult]:
     """get_image_tag taking Inputs; an Output of the result."""
-    return _lift(get_image_tag, registry, image_name, tag, digest, most_recent, tag_pattern, region, endpoint)
+    return _lift(get_image_tag, registry, image_name, tag, digest, most_recent, tag_pattern, region, endpoint,
+                 api_version)
 
 
 # -- get_registry ---------------------------------------------------------------------------------
 
-def get_registry(name: str, region: str | None = None, endpoint: str | None = None,
+def get_registry(name: str, region: str | None = None, endpoint: str | None = None, api_version: str | None = None,
                  opts: pulumi.InvokeOptions | None = None) -> AwaitableGetRegistryResult:
     """Look up one registry now: endpoints, private id, scan-on-push, anonymous pull, bucket, created, status."""
     name = validate_registry(name, "name")
-    settings = settings_for(region, endpoint)
+    settings = settings_for(region, endpoint, api_version)
     details = client_for(settings).get_registry(name)
     return AwaitableGetRegistryResult(id=name, **registry_outputs(settings.region, details))
 
 
 def get_registry_output(name: pulumi.Input[str], region: pulumi.Input[str | None] = None,
-                        endpoint: pulumi.Input[str | None] = None,
+                        endpoint: pulumi.Input[str | None] = None, api_version: pulumi.Input[str | None] = None,
                         opts: pulumi.InvokeOptions | None = None) -> pulumi.Output[GetRegistryResult]:
     """get_registry taking Inputs; an Output of the result."""
-    return _lift(get_registry, name, region, endpoint)
+    return _lift(get_registry, name, region, endpoint, api_version)
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -277,7 +281,5 @@ def _flag(name: str, value: Any) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        from .errors import ConfigurationError
-
         raise ConfigurationError(reason=f"{name} must be true or false, got {type(value).__name__}")
     return value

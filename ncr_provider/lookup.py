@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from .cache import DETAILS, TAG, TAGS, DiskCache
+from .cache import DETAILS, PRIVATE_IDS, TAG, TAGS, DiskCache
 from .client import ClientOptions, NcrClient
 from .config import SITES, Settings, validate_region, validate_site
 from .errors import NcrError, TransportError, UnmappedReferenceError
@@ -49,7 +49,7 @@ class ImageLookup:
             raise ValueError("concurrency must be at least 1")
         self.settings = settings
         self.concurrency = concurrency
-        self.cache = cache
+        self.cache = cache.for_endpoint(settings.endpoint) if cache is not None else None
         self._client_options = dataclasses.replace(options or ClientOptions(), max_connections=concurrency)
         self._clients: dict[tuple[str, str], NcrClient] = {}
         self._futures: dict[tuple[str, LookupKey, str | None], Future[Any]] = {}
@@ -108,7 +108,11 @@ class ImageLookup:
             future = self._private_ids[(site, region)] = existing if existing is not None else Future()
         if reader:
             # Read in the caller's thread: a pool worker waiting on another pool task could deadlock.
-            future.set_result(self._read_private_ids(site, region))
+            cached = self.cache.get(PRIVATE_IDS, site, region, "", "") if self.cache is not None else None
+            answer = cached if cached is not None else self._read_private_ids(site, region)
+            if cached is None and self.cache is not None and not isinstance(answer, NcrError):
+                self.cache.put(PRIVATE_IDS, site, region, "", "", answer)
+            future.set_result(answer)
         result = future.result()
         if isinstance(result, NcrError):
             raise result

@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import InvalidNameError
-from .sites import DEFAULT_SITE, DOCKER_HOSTS, NCR_HOST_PATTERN, DockerHost, describe_docker_hosts, docker_host_form
+from .sites import (
+    DEFAULT_SITE,
+    DOCKER_HOSTS,
+    NCR_HOST_PATTERN,
+    PRIVATE_NCR_LABEL,
+    DockerHost,
+    describe_docker_hosts,
+    docker_host_form,
+)
 
 REGISTRY_MAX = 63
 IMAGE_NAME_MAX = 255
@@ -33,11 +41,14 @@ HOST_MAX = 253  # the longest DNS name: what bounds the cost of matching a host
 
 
 def looks_like_ncr(host: str) -> bool:
-    """Whether a lowercased host name has NCR's shape (`...ncr.<...>ntruss.com`), known form or not.
+    """Whether a lowercased host name has NCR's shape (`...ncr.<...>ntruss.com`, or a `private-ncr`
+    label between others), known form or not.
 
     The pattern runs only on a host of DNS length; a longer one with NCR's ending counts as NCR's
     (it is then refused as malformed), so neither a hostile length nor a shape is ever skipped.
     """
+    if f".{PRIVATE_NCR_LABEL}." in host and PRIVATE_NCR_LABEL in host.split(".")[1:-1]:
+        return True
     if not host.endswith("ntruss.com") or "ncr." not in host:
         return False
     return len(host) > HOST_MAX or _NCR_LOOKALIKE_RE.fullmatch(host) is not None

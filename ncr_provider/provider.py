@@ -307,7 +307,7 @@ class NcrRegistryProvider(NcrReadProvider):
     resource = "NcrRegistry"
     thing = "registry"
     required_inputs = ("name",)
-    text_inputs = ("name", "region", "endpoint")
+    text_inputs = ("name", "region", "endpoint", "api_version")
 
     def input_problem(self, name: str, value: Any) -> str | None:
         if name == "name" and isinstance(value, str):

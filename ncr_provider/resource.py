@@ -33,7 +33,7 @@ TAG_OUTPUT_NAMES = (
 )
 REGISTRY_OUTPUT_NAMES = (
     "name", "region", "endpoint", "public_endpoint", "private_endpoint", "private_id", "public_endpoint_enabled",
-    "public_registry_enabled", "scan_on_push_enabled", "bucket", "created", "created_at", "status",
+    "public_registry_enabled", "scan_on_push_enabled", "bucket", "created", "created_at", "status", "api_version",
 )
 
 
@@ -397,6 +397,8 @@ class NcrRegistry(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=REGISTRY
     """The region the registry was read in."""
     endpoint: pulumi.Output[str | None]
     """The API endpoint override given to this resource, if any."""
+    api_version: pulumi.Output[str | None]
+    """The API version override given to this resource (v2 or v3), if any."""
     public_endpoint: pulumi.Output[str | None]
     """The Docker host of the public endpoint, e.g. `prod.kr.ncr.ntruss.com`."""
     private_endpoint: pulumi.Output[str | None]
@@ -426,6 +428,7 @@ class NcrRegistry(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=REGISTRY
         name: pulumi.Input[str] | None = None,
         region: pulumi.Input[str] | None = None,
         endpoint: pulumi.Input[str] | None = None,
+        api_version: pulumi.Input[str] | None = None,
     ) -> None:
         """Read the registry `name` (in `region`, default `ncloud:region`)."""
         if name is None:
@@ -433,7 +436,8 @@ class NcrRegistry(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=REGISTRY
         if isinstance(name, str):
             validate_registry(name, "name")
         registry_id = pulumi.Output.from_input(name).apply(lambda n: validate_registry(n, "name"))
-        props = dict.fromkeys(REGISTRY_OUTPUT_NAMES) | {"name": name, "region": region, "endpoint": endpoint}
+        props = dict.fromkeys(REGISTRY_OUTPUT_NAMES) | {"name": name, "region": region, "endpoint": endpoint,
+                                                        "api_version": api_version}
         super().__init__(NcrRegistryProvider(), resource_name, props, _as_read(opts, registry_id))
 
     @staticmethod
@@ -444,6 +448,7 @@ class NcrRegistry(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=REGISTRY
         *,
         region: pulumi.Input[str] | None = None,
         endpoint: pulumi.Input[str] | None = None,
+        api_version: pulumi.Input[str] | None = None,
     ) -> NcrRegistry:
         """Read the registry whose id (its name) is `id`."""
-        return NcrRegistry(resource_name, opts, name=id, region=region, endpoint=endpoint)
+        return NcrRegistry(resource_name, opts, name=id, region=region, endpoint=endpoint, api_version=api_version)

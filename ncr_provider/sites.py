@@ -89,10 +89,12 @@ DOCKER_HOSTS: tuple[DockerHost, ...] = (
     DockerHost("fin", None, None, "private-ncr.fin-ntruss.com", private=True),
 )
 
-# What any NCR Docker host looks like, beyond the forms above: `...ncr.<anything>ntruss.com` or
-# `...private-ncr.<anything>ntruss.com`. A host like this that is none of the forms is reported as
-# an NCR reference we cannot place, never skipped as another registry's.
+# What any NCR Docker host looks like, beyond the forms above: `...ncr.<anything>ntruss.com`, or a
+# `private-ncr` label between others in any domain (`<id>.<...>.private-ncr.<...>`). A host like this
+# that is none of the forms is reported as an NCR reference we cannot place, never skipped as
+# another registry's.
 NCR_HOST_PATTERN = r"(?:[a-z0-9_-]+\.)+(?:private-)?ncr\.(?:[a-z0-9_-]+\.)*[a-z0-9_-]*ntruss\.com"
+PRIVATE_NCR_LABEL = "private-ncr"
 
 
 def docker_host_form(site: str, region: str, private: bool = False) -> DockerHost:

@@ -75,3 +75,20 @@ def pack(pack_emulator, tmp_path_factory):
     from policy_helpers import running_pack
 
     yield from running_pack(pack_emulator, tmp_path_factory.mktemp("pack-home"))
+
+
+@pytest.fixture
+def log_records():
+    """Every log record of the test, DEBUG and up, from every logger."""
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield records
+    root.removeHandler(handler)
+    root.setLevel(old_level)

@@ -11,21 +11,26 @@ import json
 import pytest
 import requests
 from cli_runner import run_cli
-from helpers import make_client, without_request_id
+from helpers import NCP_ENV_VARS, make_client, without_request_id
+from secrets_helpers import ACCESS_KEY, MASKED, SECRET, WRONG_SECRET, Captured, cli_env
+from secrets_helpers import run_cli as secrets_run_cli
 
 from ncr_provider import signing
 from ncr_provider.client import NcrClient
 from ncr_provider.config import Settings, resolve_settings
+from ncr_provider.emulator import NcrEmulator
 from ncr_provider.errors import (
     AuthenticationError,
     ConfigurationError,
     ImageNotFoundError,
     InvalidResponseError,
     NcrApiError,
+    NcrError,
     PermissionDeniedError,
     TagNotFoundError,
 )
 from ncr_provider.model import ms_from_rfc3339
+from ncr_provider.testing import ProviderCallError, ProviderServer
 
 V3 = "/api/v3"
 TAG_DIGEST = "sha256:" + "a" * 64
@@ -94,6 +99,16 @@ def test_cli_api_version_option_is_checked_before_anything_is_sent(ncp_env):
     assert ncp_env.requests == []
 
 
+def test_check_of_a_gov_reference_under_v3_cannot_be_checked_and_says_why(ncp_env):
+    result = run_cli("check", "gov-portal.ncr.gov-ntruss.com/portal/web", "prod/team/web", "--api-version", "v3",
+                     "-o", "json")
+    assert result.returncode == 3  # fail closed: the gov image is not judged, the other one is
+    gov, prod = json.loads(result.stdout)["images"]
+    assert (gov["verdict"], prod["verdict"]) == ("error", "pass")
+    assert gov["error"]["message"].startswith("NCR API v3 is not available on site gov")
+    assert all(r.raw_path.startswith("/api/v3/") for r in ncp_env.requests)
+
+
 # -- what the client sends ----------------------------------------------------------------------
 
 def test_v3_client_sends_v3_paths_signed_with_english_messages_asked_for(emulator):
@@ -120,7 +135,7 @@ def test_v3_registry_and_image_lists_keep_the_v2_keys(emulator):
         registries = {r["name"]: r for r in v3.list_registries(pagesize=2)}
         images = list(v3.list_images("prod"))
         v2_registries = {r["name"]: r for r in v2.list_registries()}
-    assert set(registries) == {"ncpdocker", "prod", "sgn-apps", "jp-media"}  # every public region; gov has no v3
+    assert set(registries) == set(v2_registries) == {"ncpdocker", "prod"}  # KR's, as v2 lists them
     prod = registries["prod"]
     for key in ("bucket", "created", "end_point", "private_end_point", "private_id", "public_reg_status",
                 "scan_on_push_enabled", "status"):
@@ -305,8 +320,9 @@ def test_emulator_v3_reads_the_region_from_the_host_and_has_no_gov(emulator):
     kr = {r["name"] for r in signed_get(emulator, f"{V3}/registries", Host="kr-ncr.apigw.ntruss.com").json()["items"]}
     local = {r["name"] for r in signed_get(emulator, f"{V3}/registries").json()["items"]}
     assert "sgn-apps" in sg and "sgn-apps" not in kr and "prod" not in sg
-    # at its own address it stands in for every public regional host; gov never has v3
-    assert local == sg | kr | {"jp-media"}
+    # at its own address it finds any public registry by name, and lists KR's; gov never has v3
+    assert local == kr
+    assert signed_get(emulator, f"{V3}/registries/sgn-apps/images/shop%2Fcart").status_code == 200
     assert not {"gov-portal", "gov-archive"} & (local | sg | kr)
 
 
@@ -320,3 +336,52 @@ def test_emulator_v3_serves_the_registry_detail(emulator):
     body = signed_get(emulator, f"{V3}/registries/prod").json()
     assert body["privateEndpointHost"] == "k7x2p9q4m1.kr.private-ncr.ntruss.com"
     assert json.dumps(body).count("DateTime") == 1
+
+
+# -- secrets on the v3 paths --------------------------------------------------------------------
+
+def test_the_secret_key_reaches_nothing_written_on_the_v3_paths(log_records, capfd, tmp_path):  # noqa: F811
+    captured = Captured()
+    with NcrEmulator(access_key=ACCESS_KEY, secret_key=SECRET) as emulator:
+        # the client: success, missing image (a v3 error body), wrong secret (a gateway error with a request id)
+        with make_client(emulator, {"api_version": "v3"}) as client:
+            captured.add("details", client.get_image("prod", "team/web").to_dict())
+            captured.add("registry", client.get_registry("prod").to_dict())
+            with pytest.raises(NcrError) as missing:
+                client.get_image("prod", "no/such")
+            captured.add_error("client missing image", missing.value)
+        with make_client(emulator, {"api_version": "v3", "secret_key": WRONG_SECRET}) as bad:
+            with pytest.raises(NcrError) as auth:
+                bad.get_image("prod", "team/web")
+            captured.add_error("client auth failure", auth.value)
+
+        # the provider through its gRPC server, v3 from the stack config
+        server_env = {name: None for name in NCP_ENV_VARS} | {"HOME": str(tmp_path)}
+        config = {"ncloud:accessKey": ACCESS_KEY, "ncloud:secretKey": SECRET, "ncr:endpoint": emulator.url,
+                  "ncr:apiVersion": "v3"}
+        for secret in (SECRET, WRONG_SECRET):
+            with ProviderServer(env=server_env) as server:
+                server.configure(config | {"ncloud:secretKey": secret}, secret_keys={"ncloud:secretKey"})
+                try:
+                    captured.add("read", server.read("prod/team/web", {"registry": "prod", "image_name": "team/web"}))
+                except ProviderCallError as error:
+                    captured.add("provider auth failure", error.details)
+                captured.add("provider server stderr", server.stderr_text())
+
+        # the CLI with debug logs
+        for secret in (SECRET, WRONG_SECRET):
+            env = cli_env(emulator, secret)
+            secrets_run_cli(captured, env, "get", "prod/team/web", "--api-version", "v3", "--output", "json")
+            secrets_run_cli(captured, env, "check", "prod/team/web", "prod/none", "--api-version", "v3")
+
+    for record in log_records:
+        captured.add(f"log {record.name}", record.getMessage())
+    out, err = capfd.readouterr()
+    captured.add("test process output", out + err)
+
+    assert len(captured.items) > 15 and captured.containing("/api/v3/")  # the v3 paths were the ones taken
+    for secret in (SECRET, WRONG_SECRET):
+        assert captured.containing(secret) == []
+    assert captured.containing(ACCESS_KEY) == []
+    assert "client auth failure str" in captured.containing(MASKED)
+    assert "provider auth failure" in captured.containing(MASKED)

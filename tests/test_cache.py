@@ -12,7 +12,7 @@ import pytest
 from cli_runner import run_cli
 from helpers import FAST_OPTIONS
 
-from ncr_provider.cache import DETAILS, TAG, TAGS, DiskCache, cache_from
+from ncr_provider.cache import DETAILS, PRIVATE_IDS, TAG, TAGS, DiskCache, cache_from
 from ncr_provider.config import resolve_settings
 from ncr_provider.errors import ConfigurationError
 from ncr_provider.lookup import ImageLookup
@@ -35,7 +35,12 @@ class Clock:
 
 def run(emulator, cache: DiskCache, *work):
     """One run of a command or pack: a fresh lookup (no memory of earlier runs but the disk cache)."""
-    settings = resolve_settings({"endpoint": emulator.url})
+    return run_against(emulator, cache, *work)
+
+
+def run_against(emulator, cache: DiskCache, *work):
+    settings = resolve_settings({"endpoint": emulator.url, "access_key": emulator.access_key,
+                                 "secret_key": emulator.secret_key})
     with ImageLookup(settings, concurrency=2, cache=cache, options=FAST_OPTIONS) as lookup:
         return [step(lookup) for step in work]
 
@@ -123,7 +128,7 @@ def test_a_corrupt_file_is_ignored_with_a_warning_and_replaced(ncp_env, tmp_path
     # given a cached answer whose file was then damaged
     cache = DiskCache(tmp_path)
     run(ncp_env, cache, details(API))
-    path = cache.path_for(DETAILS, "public", "KR", "prod", "team/api")
+    path = cache.for_endpoint(ncp_env.url).path_for(DETAILS, "public", "KR", "prod", "team/api")
     path.write_bytes(damage.encode("utf-8", "surrogateescape"))
     ncp_env.clear_requests()
 
@@ -142,7 +147,7 @@ def test_an_entry_with_a_wrong_answer_shape_is_corrupt_not_trusted(ncp_env, tmp_
     # given an entry whose answer says a pull count is text (what NCR's parser refuses)
     cache = DiskCache(tmp_path)
     run(ncp_env, cache, details(API))
-    path = cache.path_for(DETAILS, "public", "KR", "prod", "team/api")
+    path = cache.for_endpoint(ncp_env.url).path_for(DETAILS, "public", "KR", "prod", "team/api")
     entry = json.loads(path.read_text())
     entry["answer"]["pull_count"] = "many"
     path.write_text(json.dumps(entry))
@@ -157,8 +162,8 @@ def test_an_entry_with_a_wrong_answer_shape_is_corrupt_not_trusted(ncp_env, tmp_
 def test_an_entry_copied_under_another_images_name_is_not_used(ncp_env, tmp_path, caplog):
     cache = DiskCache(tmp_path)
     run(ncp_env, cache, details(API), details(WEB))
-    web = cache.path_for(DETAILS, "public", "KR", "prod", "team/web")
-    web.write_bytes(cache.path_for(DETAILS, "public", "KR", "prod", "team/api").read_bytes())
+    web = cache.for_endpoint(ncp_env.url).path_for(DETAILS, "public", "KR", "prod", "team/web")
+    web.write_bytes(cache.for_endpoint(ncp_env.url).path_for(DETAILS, "public", "KR", "prod", "team/api").read_bytes())
     ncp_env.clear_requests()
 
     with caplog.at_level(logging.WARNING, logger="ncr_provider.cache"):
@@ -202,7 +207,7 @@ def test_concurrent_writers_leave_one_whole_file_and_no_temporaries(tmp_path):
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["team%2Fapi.details.json"]
 
 
-def test_keys_separate_site_region_registry_image_and_tag(tmp_path):
+def test_keys_separate_endpoint_site_region_registry_image_and_tag(tmp_path):
     cache = DiskCache(tmp_path)
     paths = {
         cache.path_for(DETAILS, "public", "KR", "prod", "team"),
@@ -213,8 +218,9 @@ def test_keys_separate_site_region_registry_image_and_tag(tmp_path):
         cache.path_for(TAGS, "public", "KR", "prod", "team/web"),
         cache.path_for(TAG, "public", "KR", "prod", "team/web", "1.0"),
         cache.path_for(TAG, "public", "KR", "prod", "team/web", "1.1"),
+        cache.for_endpoint("http://127.0.0.1:9").path_for(DETAILS, "public", "KR", "prod", "team/web"),
     }
-    assert len(paths) == 8
+    assert len(paths) == 9
 
 
 def test_cache_from_option_then_environment_and_off_by_default(tmp_path):
@@ -275,3 +281,35 @@ def test_check_with_a_bad_cache_ttl_in_the_environment_exits_3(ncp_env, tmp_path
     assert result.returncode == 3
     assert "Invalid NCR_CACHE_TTL 'soon'" in result.stderr
     assert ncp_env.requests == []
+
+
+def test_private_endpoint_ids_are_cached_per_region(ncp_env, tmp_path):
+    # given a reference through prod's private endpoint: placing it reads the registry list
+    private = parse_reference("k7x2p9q4m1.kr.private-ncr.ntruss.com/team/web:1.2.1")
+    cache = DiskCache(tmp_path)
+    first = run(ncp_env, cache, lambda lookup: lookup.key_for(private), details(private))
+    assert [r.path for r in ncp_env.requests] == ["/ncr/api/v2/repositories", "/ncr/api/v2/repositories/prod/team/web"]
+    ncp_env.clear_requests()
+
+    # when a second run places and looks it up again
+    second = run(ncp_env, cache, lambda lookup: lookup.key_for(private), details(private))
+
+    # then it maps to the same registry without a request
+    assert second == first and second[0].registry == "prod"
+    assert ncp_env.requests == []
+    assert cache.for_endpoint(ncp_env.url).path_for(PRIVATE_IDS, "public", "KR", "", "").is_file()
+
+
+def test_answers_from_another_endpoint_are_kept_apart(tmp_path):
+    # given two NCR endpoints (an emulator and another, or two accounts' gateways) sharing one cache directory
+    from ncr_provider.emulator import NcrEmulator
+
+    with NcrEmulator() as first, NcrEmulator() as second:
+        second.add_image("prod", "team/api", tag_mutability_enabled=False)
+        cache = DiskCache(tmp_path)
+        [from_first] = run_against(first, cache, details(API))
+        [from_second] = run_against(second, cache, details(API))
+
+        # then each endpoint was asked, and each answer is its own
+        assert (from_first.tag_mutability_enabled, from_second.tag_mutability_enabled) == (True, False)
+        assert len(first.requests) == len(second.requests) == 1

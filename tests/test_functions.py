@@ -181,3 +181,14 @@ def test_the_secret_key_never_appears_in_a_result_or_its_repr(ncp_env):
                    get_registry("prod")):
         assert ncp_env.secret_key not in repr(result)
     assert ncp_env.secret_key not in repr(functions._clients)
+
+
+def test_functions_speak_api_v3_when_asked(ncp_env):
+    image = get_image("prod", "team/web", api_version="v3")
+    registry = get_registry("prod", api_version="v3")
+
+    assert (image.pull_count, image.tag_mutability_enabled) == (1284, False)
+    assert (registry.public_endpoint, registry.public_endpoint_enabled) == ("prod.kr.ncr.ntruss.com", True)
+    assert all("/api/v3/" in r.raw_path for r in ncp_env.requests)
+    with pytest.raises(ConfigurationError, match="v9"):
+        get_registry("prod", api_version="v9")

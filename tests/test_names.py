@@ -215,7 +215,8 @@ def test_every_ncr_host_form_parses_in_any_case_with_port_tag_and_digest(text, e
 
 @pytest.mark.parametrize("text", ["prod.us.ncr.ntruss.com/web", "x.private-ncr.ntruss.com/web",
                                   "a.b.ncr.gov-ntruss.com/web", "prod.kr.ncr.fin2-ntruss.com/web",
-                                  "PROD.XX.NCR.NTRUSS.COM/web"])
+                                  "PROD.XX.NCR.NTRUSS.COM/web", "abc.kr.private-ncr.example.com/web",
+                                  "ABC.PRIVATE-NCR.ntruss.net/web"])
 def test_hosts_that_look_like_ncr_but_are_none_of_its_forms_are_not_mistaken_for_other_registries(text):
     with pytest.raises(UnknownNcrHost) as caught:
         parse_reference(text)

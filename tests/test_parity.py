@@ -325,3 +325,16 @@ def test_cached_answers_come_back_equal_and_each_version_keeps_its_own(ncp_env, 
     assert run("v3") == fresh_v3 and run("v2") == fresh_v2
     assert len(ncp_env.requests) == 4
     assert fresh_v3[0].last_pulled_at == WEB_LAST_PULLED_AT
+
+
+@pytest.mark.parametrize("args", [[], ["--max-tag-age", "3000"], ["--registry", "prod", "-o", "json"]])
+def test_cli_audit(ncp_env, api_version, args):
+    result = run_cli("audit", *args, "--api-version", api_version)
+    reference = run_cli("audit", *args)
+    assert result.returncode == reference.returncode == 1, result.stderr
+    if "json" in args:
+        doc, ref = json.loads(result.stdout), json.loads(reference.stdout)
+        assert [(i["image"], i["verdict"]) for i in doc["images"]] == [(i["image"], i["verdict"]) for i in ref["images"]]
+        assert doc["summary"] == ref["summary"]
+    else:
+        assert result.stdout == reference.stdout

@@ -107,7 +107,8 @@ def server(tmp_path_factory):
     with NcrEmulator() as emu:
         env = {**dict.fromkeys(NCP_ENV_VARS), "HOME": str(tmp_path_factory.mktemp("home"))}
         with ProviderServer(env) as provider_server:
-            provider_server.configure(emu.stack_config(), secret_keys={"ncloud:secretKey"})
+            provider_server.configure({"ncloud:accessKey": emu.access_key, "ncloud:secretKey": emu.secret_key,
+                                       "ncr:endpoint": emu.url}, secret_keys={"ncloud:secretKey"})
             provider_server.emulator = emu
             yield provider_server
 
@@ -146,7 +147,7 @@ def test_a_program_reads_a_registry_and_exports_typed_outputs(server):
     assert exports == {"scan": True, "created": 1704067200000, "private": "k7x2p9q4m1.kr.private-ncr.ntruss.com",
                        "same": "prod.kr.ncr.ntruss.com", "name": "prod"}
     assert type(exports["created"]) is int
-    assert sorted(mocks.reads) == [("again", "prod"), ("prod", "prod")]  # the two reads run concurrently
+    assert sorted(mocks.reads) == [("again", "prod"), ("prod", "prod")]
 
 
 def test_a_bad_literal_registry_name_fails_on_the_line_that_wrote_it():
@@ -154,3 +155,11 @@ def test_a_bad_literal_registry_name_fails_on_the_line_that_wrote_it():
         NcrRegistry("x", name="Prod")
     with pytest.raises(TypeError, match=r"NcrRegistry needs name"):
         NcrRegistry("x")
+
+
+def test_an_ncr_registry_read_over_api_v3_reports_the_public_endpoint_switch(registry_provider, emulator):
+    outs = registry_provider.read("prod", {"name": "prod", "api_version": "v3"}).outs
+
+    assert (outs["public_endpoint"], outs["public_endpoint_enabled"], outs["api_version"]) == (
+        "prod.kr.ncr.ntruss.com", True, "v3")
+    assert [r.raw_path for r in emulator.requests] == ["/api/v3/registries/prod"]

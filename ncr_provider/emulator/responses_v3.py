@@ -14,6 +14,10 @@ What it leaves UNCONFIRMED, the emulator decides here (clients parse it defensiv
 - errors the API gateway raises before NCR (401 signature, 403, 429) keep the gateway's body,
   which fronts both versions; they carry the request id header too;
 - an `X-NCP-LANG` outside the three languages is 400 InvalidParameter;
+- v3 names the region in the host, and the emulator has one address: a Host naming a regional host
+  (`sg-ncr.apigw.ntruss.com`) picks that region; any other host (a client with an endpoint override)
+  reads registries, images and tags of every public region by name (registry names are unique across
+  NCR) and lists the KR registries;
 - an image's `lastPulledDateTime` is the latest pull of any of its tags' platform images; a
   platform's `mediaType` is its config's media type (v2 stores the manifest's).
 """
@@ -28,9 +32,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .models import ApiException, BadRequest, NcrBackend, NotFound
+from .models import ANY_PUBLIC_REGION, ApiException, BadRequest, NcrBackend, NotFound
 
 REQUEST_ID_HEADER = "x-ncp-request-id"
+LIST_REGION = "KR"  # the registry list served at a host that names no region
 LANGUAGES = ("en-US", "ko-KR", "ja-JP")
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 1000
@@ -111,6 +116,9 @@ class V3Responses:
         return method(region, query, **params)
 
     def list_registries(self, region: str, query: str) -> dict[str, Any]:
+        # At the emulator's own address (no regional host named) a lookup by name finds a registry in any
+        # public region, names being unique; the registry list, which is per region, is the default region's.
+        region = LIST_REGION if region == ANY_PUBLIC_REGION else region
         items = [render_registry(r) for r in self.backend.list_registries(region)]
         return page(items, query, "list_registries")
 

@@ -8,8 +8,9 @@ API v2 names the region in the path prefix. API v3 has one prefix, ``/api/v3``, 
 in the host (``kr-ncr.apigw.ntruss.com``, ``sg-ncr...``, ``jp-ncr...``); the emulator has one
 address, so it reads the region from the Host header's first label, and for any other host
 (``127.0.0.1:port``, what a client with an endpoint override sends) it stands in for every public
-region at once: registry names are unique across NCR, so nothing collides. The gov site has no v3
-API, so gov registries are never seen there.
+region at once for reads by name (registry names are unique across NCR, so nothing collides; the
+registry list there is KR's, see ``responses_v3``). The gov site has no v3 API, so gov registries are
+never seen there.
 """
 
 from __future__ import annotations
