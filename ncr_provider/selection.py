@@ -117,7 +117,9 @@ def choose(tags: list[TagDetails], selection: TagSelection, registry: str, image
         matching = [t for t in tags if t.digest == selection.digest and t.name]
     else:
         pattern = re.compile(selection.tag_pattern) if selection.tag_pattern is not None else None
-        matching = [t for t in tags if t.name and t.digest and (pattern is None or pattern.search(t.name))]
+        # The newest match is the answer even without a digest: require_digest then fails loudly, rather
+        # than an older tag being deployed in its place.
+        matching = [t for t in tags if t.name and (pattern is None or pattern.search(t.name))]
     if not matching:
         raise NoMatchingTagError(registry=registry, image=image_name, region=region, selection=selection.describe())
     chosen = matching[0]

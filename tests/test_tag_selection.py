@@ -208,3 +208,14 @@ def test_a_program_selecting_twice_fails_on_the_line_that_wrote_it():
         NcrImageTag("x", registry="prod", image_name="web", tag="1", digest=DIGEST_A)
     with pytest.raises(ConfigurationError, match=r"tag_pattern narrows most_recent=True"):
         NcrImageTag("x", registry="prod", image_name="web", tag="1", tag_pattern="^1")
+
+
+def test_a_newest_tag_without_a_digest_fails_instead_of_falling_back_to_an_older_one(tag_provider, emulator):
+    from ncr_provider.errors import InvalidResponseError
+
+    emulator.enqueue(status=200, body={"count": 2, "next": None, "results": [
+        {"name": "new", "digest": None, "last_updated": 2_000, "images": []},
+        {"name": "old", "digest": DIGEST_A, "last_updated": 1_000, "images": []}]})
+
+    with pytest.raises(InvalidResponseError, match=r"for tag prod/rel/app:new: NCR reported no digest for the tag$"):
+        tag_provider.read("prod/rel/app", {"most_recent": True})
