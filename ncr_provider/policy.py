@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
-from pulumi.runtime import get_config_env
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -59,6 +58,7 @@ from .errors import ConfigurationError, NcrError
 from .lookup import ImageLookup, LookupKey, Result
 from .model import ImageDetails
 from .names import FoundReference, ImageRef, UnknownNcrHost, docker_host, find_references
+from .policy_stack_config import capture_configure_stack, stack_config
 from .sites import DEFAULT_SITE, IMAGE_TYPE_TOKEN, SITES, describe_docker_hosts
 
 MUTABLE_TAGS_POLICY = "ncr-disallow-mutable-image-tags"
@@ -218,10 +218,10 @@ class LookupCache:
         with self._lock:
             lookup = self._lookups.get(key)
             if lookup is None:
-                # Credentials: the stack config the engine hands every pack (PULUMI_CONFIG),
-                # then the environment, then the profile file; never the policy config.
+                # Credentials: the stack config the engine hands every pack (ConfigureStack, or PULUMI_CONFIG
+                # from older CLIs), then the environment, then the profile file; never the policy config.
                 settings = resolve_settings({"region": config.region, "endpoint": config.endpoint},
-                                            stack_config=get_config_env())
+                                            stack_config=stack_config())
                 cache = cache_from(config.cache_dir, config.cache_ttl_seconds)  # off unless cacheDir or NCR_CACHE_DIR
                 lookup = ImageLookup(settings, self.concurrency, cache=cache, options=self._client_options)
                 self._lookups[key] = lookup
@@ -544,6 +544,7 @@ def policies() -> list[Any]:
 
 def policy_pack(name: str = "ncr-policies") -> PolicyPack:
     """Build the pack; like every `PolicyPack`, this serves the Analyzer, prints its port and never returns."""
+    capture_configure_stack()
     return PolicyPack(
         name=name,
         policies=policies(),

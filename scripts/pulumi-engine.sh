@@ -1,32 +1,39 @@
 #!/usr/bin/env bash
-# Build the real Pulumi CLI (and, when it resolves, the Python language host) from the Go module
-# proxy into .pulumi-engine/bin, outside git, then print the environment the engine tests use.
+# Build the real Pulumi CLI from the Go module proxy, outside git, write the two small plugin scripts
+# the engine tests need beside it, and print the environment that puts it first on PATH.
 #
-#   scripts/pulumi-engine.sh            build if needed, print `export ...` lines on stdout
-#   PULUMI_ENGINE_VERSION=3.274.1       the pinned CLI version (default below)
-#   PULUMI_ENGINE_DIR=/path             where to build (default: <repo>/.pulumi-engine)
+#   eval "$(scripts/pulumi-engine.sh)"   build if needed, then export PATH and the offline settings
+#   PULUMI_ENGINE_VERSION=3.274.1        the pinned CLI version (default below)
+#   PULUMI_ENGINE_DIR=/path              where to build (default: ${XDG_CACHE_HOME:-~/.cache}/ncr-provider/pulumi-engine)
 #
-# Idempotent: a stamped binary of the right version is reused, and Go's module and build caches
-# (GOMODCACHE, GOCACHE) live outside the repo, so a rebuild after a clean clone takes seconds to
-# a minute. Progress goes to stderr; stdout carries only the environment, so
-# `eval "$(scripts/pulumi-engine.sh)"` works.
+# Idempotent and fast when cached: a binary stamped with the right version is reused, and the default
+# folder lives outside the checkout, so a fresh clone (CI) finds the binary already built. Go's own
+# module and build caches (GOMODCACHE, GOCACHE) are outside the repo too, so even a rebuild in a new
+# folder only re-links. Progress goes to stderr; stdout carries only the environment.
+#
+# What gets built, and what not: the CLI (`pulumi`) only. Pulumi's Python language host
+# (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3) is probed, but the Go module
+# proxy refuses it ("403 Forbidden: This module version is not available"), so the engine tests run
+# Automation API inline programs, whose language runtime is the test's own Python process: they need
+# just the CLI, `pulumi-resource-pulumi-python` (dynamic providers) and `pulumi-analyzer-policy-python`
+# (policy packs, launched as an executable pack: see write_shims), both written here.
 set -euo pipefail
 
 VERSION="${PULUMI_ENGINE_VERSION:-3.274.1}"
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-DIR="${PULUMI_ENGINE_DIR:-$ROOT/.pulumi-engine}"
+DIR="${PULUMI_ENGINE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ncr-provider/pulumi-engine}"
 BIN="$DIR/bin"
 SRC="$DIR/src-$VERSION"
 STAMP="$BIN/.stamp"
+LANGUAGE_HOST_MODULE="github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3"
 
 say() { printf 'pulumi-engine: %s\n' "$*" >&2; }
 die() { printf 'pulumi-engine: %s\n' "$*" >&2; exit 1; }
 
-command -v go >/dev/null 2>&1 || die "Go is not on PATH: install Go 1.26 or newer (or install the Pulumi CLI normally) to run the engine tests."
+command -v go >/dev/null 2>&1 || die "Go is not on PATH: install Go 1.26 or newer to build the Pulumi CLI (or install the Pulumi CLI normally) to run the engine tests."
 
-build() {
+build_cli() {
     mkdir -p "$BIN" "$SRC"
-    say "building Pulumi CLI v$VERSION from the Go module proxy into $BIN (a cold build takes 10-25 minutes on 2 cores)"
+    say "building Pulumi CLI v$VERSION from the Go module proxy into $BIN (a cold build takes 10-25 minutes on 2 cores; cached, under a minute)"
     cd "$SRC"
     if [ ! -f go.mod ]; then
         cat > go.mod <<GOMOD
@@ -46,20 +53,79 @@ package tools
 import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 GOTOOLS
     fi
-    say "resolving modules (github.com/pulumi/pulumi/pkg/v3@v$VERSION and sdk/v3@v$VERSION)"
+    say "resolving modules (github.com/pulumi/pulumi/pkg/v3@v$VERSION and sdk/v3@v$VERSION, about 290 modules)"
     go get "github.com/pulumi/pulumi/pkg/v3@v$VERSION" "github.com/pulumi/pulumi/sdk/v3@v$VERSION" >&2 \
         || die "could not resolve github.com/pulumi/pulumi/pkg/v3@v$VERSION: is the Go module proxy reachable (GOPROXY=$(go env GOPROXY))?"
     go mod tidy >&2 || die "go mod tidy failed for the Pulumi CLI wrapper module in $SRC"
-    say "compiling pulumi (progress: go build -v lists packages as they finish)"
+    say "compiling pulumi (go build -v lists each package as it finishes)"
+    # The version stamp matters: without it `pulumi version` prints nothing and the Automation API refuses the CLI.
     local ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$VERSION"
-    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$BIN/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2 \
+    CGO_ENABLED=0 go build -v -trimpath -ldflags "$ldflags" -o "$BIN/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2 \
         || die "go build of github.com/pulumi/pulumi/pkg/v3/cmd/pulumi v$VERSION failed (see the compiler output above)"
     mv "$BIN/pulumi.tmp" "$BIN/pulumi"
     printf '%s\n' "$VERSION" > "$STAMP"
+    probe_language_host
+}
+
+probe_language_host() {
+    # The host has no tags of its own: ask for pkg/v3's release commit when the proxy names it (a warm module
+    # cache does not), else for @latest. The answer is recorded, so later runs just report it.
+    local query answer
+    query="$(cd "$SRC" && GOFLAGS=-modcacherw go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$VERSION" 2>/dev/null \
+        | sed -n 's/.*"Hash": *"\([0-9a-f]\{12\}\).*/\1/p' | head -n 1)"
+    query="${query:-latest}"
+    if answer="$(cd "$SRC" && go mod download -json "$LANGUAGE_HOST_MODULE@$query" 2>&1)"; then
+        answer="resolves ($LANGUAGE_HOST_MODULE@$query) but is not built: the engine tests use inline programs"
+    else
+        answer="$(printf '%s' "$answer" | sed -n 's/.*"Error": *".*: \([^:]*\)\\n.*server response: \(.*\)".*/\1: \2/p' | head -n 1)"
+        answer="not available: the Go module proxy refuses $LANGUAGE_HOST_MODULE@$query (${answer:-no answer}); the engine tests use Automation API inline programs"
+    fi
+    printf '%s\n' "$answer" > "$BIN/.language-host"
+}
+
+write_shims() {
+    # The engine starts a Python dynamic provider as the plugin `pulumi-resource-pulumi-python`, found next
+    # to `pulumi` or on PATH. Inline programs leave PULUMI_RUNTIME_VIRTUALENV unset: PULUMI_PYTHON_CMD picks it then.
+    cat > "$BIN/pulumi-resource-pulumi-python" <<'SHIM'
+#!/bin/sh
+# Written by ncr-provider's scripts/pulumi-engine.sh: the Python dynamic provider server, in the chosen Python.
+if [ -n "${PULUMI_RUNTIME_VIRTUALENV:-}" ]; then PYTHON="$PULUMI_RUNTIME_VIRTUALENV/bin/python"
+else PYTHON="${PULUMI_PYTHON_CMD:-python3}"; fi
+exec "$PYTHON" -u -m pulumi.dynamic "$@"
+SHIM
+    # A policy pack without a Python language host. CLI 3.274 runs `--policy-pack PATH` through the language
+    # host when PATH is a folder, and launches PATH itself with the engine address when it is an executable
+    # file: link this script into a folder beside the pack's files (tests/engine does) and it serves the pack
+    # of that folder. Older CLIs call `pulumi-analyzer-policy-python <engine address> <pack dir> [-opt=value ...]`
+    # from PATH; pulumi.policy wants those two arguments only.
+    cat > "$BIN/pulumi-analyzer-policy-python" <<'SHIM'
+#!/bin/sh
+# Written by ncr-provider's scripts/pulumi-engine.sh: a Python policy pack's analyzer, in the chosen Python.
+if [ -n "${PULUMI_RUNTIME_VIRTUALENV:-}" ]; then PYTHON="$PULUMI_RUNTIME_VIRTUALENV/bin/python"
+else PYTHON="${PULUMI_PYTHON_CMD:-python3}"; fi
+if [ "$#" -eq 1 ]; then set -- "$1" "$(dirname "$0")"; fi
+for arg in "$@"; do
+    shift
+    case "$arg" in --*) set -- "$@" "$arg" ;; -*=*) ;; *) set -- "$@" "$arg" ;; esac
+done
+exec "$PYTHON" -u -m pulumi.policy "$@"
+SHIM
+    chmod +x "$BIN/pulumi-resource-pulumi-python" "$BIN/pulumi-analyzer-policy-python"
 }
 
 if [ -x "$BIN/pulumi" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$VERSION" ]; then
     say "Pulumi CLI v$VERSION already built in $BIN"
 else
-    build
+    build_cli
 fi
+write_shims
+[ -f "$BIN/.language-host" ] || probe_language_host
+say "Python language host: $(cat "$BIN/.language-host")"
+say "ready: $("$BIN/pulumi" version) in $BIN"
+
+# stdout: the environment for the engine tests (and for trying the CLI by hand; add a backend and a passphrase,
+# e.g. PULUMI_BACKEND_URL=file://~/.pulumi-local PULUMI_CONFIG_PASSPHRASE=...).
+printf 'export PATH=%q:"$PATH"\n' "$BIN"
+printf 'export NCR_PULUMI_ENGINE_BIN=%q\n' "$BIN"
+printf 'export PULUMI_SKIP_UPDATE_CHECK=true\n'
+printf 'export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true\n'

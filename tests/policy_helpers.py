@@ -77,14 +77,14 @@ def as_policy_sees(props: dict):
 
 
 def options() -> PolicyResourceOptions:
-    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])  # parent: newer pulumi-policy only
 
 
 def resource_args(props: dict, config: dict | None = None, type_: str = DEPLOYMENT,
                   name: str = "shop") -> ResourceValidationArgs:
     """The args pulumi_policy builds for one resource and one policy's config."""
     urn = f"urn:pulumi:dev::shop::{type_}::{name}"
-    return ResourceValidationArgs(type_, as_policy_sees(props), urn, name, options(), None, config, {})
+    return ResourceValidationArgs(type_, as_policy_sees(props), urn, name, options(), None, config)  # stack_tags: newer pulumi-policy only
 
 
 class Reports:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
 import types
 from pathlib import Path
@@ -277,36 +275,3 @@ def test_k8s_example_deploys_the_tag_by_digest(server, stand_in_kubernetes):
     # What the policy pack will see: one NCR reference, pinned by digest, at the container's path.
     [found] = find_references(deployment.inputs)
     assert (found.path, found.ref.digest, found.ref.tag) == ("spec.template.spec.containers[0].image", WEB_1_2_1, None)
-
-
-# -- with the real CLI, where it exists -----------------------------------------------------
-
-
-@pytest.mark.skipif(shutil.which("pulumi") is None, reason="the Pulumi CLI is not installed (see shared/pulumi-engine.md)")
-def test_example_up_with_the_pulumi_cli(emu, tmp_path):
-    from pulumi import automation as auto
-
-    # A copy of the program with its own Pulumi.yaml keeps stack files out of the repository.
-    program = tmp_path / "program"
-    shutil.copytree(EXAMPLE, program, ignore=shutil.ignore_patterns("__pycache__", "*.example"))
-    (program / "Pulumi.yaml").write_text(f"name: {PROJECT}\nruntime: python\n")
-    env = {"PULUMI_BACKEND_URL": (tmp_path / "state").as_uri(), "PULUMI_CONFIG_PASSPHRASE": "test",
-           "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_PYTHON_CMD": sys.executable,
-           "HOME": os.environ["HOME"], "PATH": os.environ["PATH"]}
-    (tmp_path / "state").mkdir()
-    stack = auto.create_or_select_stack("test", work_dir=str(program), opts=auto.LocalWorkspaceOptions(env_vars=env))
-    try:
-        stack.set_all_config({
-            "ncloud:accessKey": auto.ConfigValue(ACCESS_KEY),
-            "ncloud:secretKey": auto.ConfigValue(SECRET_KEY, secret=True),
-            "ncr:endpoint": auto.ConfigValue(emu.url),
-            f"{PROJECT}:images": auto.ConfigValue('["prod/team/web", "prod/hello/world"]'),
-        })
-        stack.preview()
-        result = stack.up()
-        outputs = {name: value.value for name, value in result.outputs.items()}
-        assert outputs == EXPECTED
-        assert SECRET_KEY not in json.dumps(stack.export_stack().deployment)
-    finally:
-        stack.destroy()
-        stack.workspace.remove_stack("test")

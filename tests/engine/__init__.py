@@ -1,0 +1,1 @@
+"""The engine tier: tests that run the real Pulumi CLI (marker `engine`)."""

@@ -1,0 +1,61 @@
+"""NcrImageTag.image_ref_by_digest feeding a workload: a tag moved in NCR shows up as a change in the next preview."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from ncr_provider import NcrImageTag
+from ncr_provider.client import NcrClient
+from ncr_provider.emulator import NcrEmulator
+from ncr_provider.resource import TAG_TYPE_TOKEN
+
+from .harness import ROOT, EngineStack
+from .workload import WORKLOAD_TYPE, Workload
+
+pytestmark = pytest.mark.engine
+
+ACCESS_KEY = "TAGTESTACCESSKEY0000"
+SECRET_KEY = "tag-test-secret-key-0123456789abcdef"
+MOVED = "sha256:" + "5e" * 32
+
+
+def program() -> None:
+    tag = NcrImageTag("api", registry="prod", image_name="team/api", tag="build-144")  # a mutable repository
+    Workload("api-deploy", image=tag.image_ref_by_digest)
+    pulumi.export("image", tag.image_ref_by_digest)
+
+
+def test_moving_the_tag_changes_the_workload_at_the_next_preview(engine_bin, tmp_path):
+    with NcrEmulator(access_key=ACCESS_KEY, secret_key=SECRET_KEY) as emu:
+        # the workload's module is imported by name in the provider server
+        stack = EngineStack(engine_bin, tmp_path, project="ncr-tag-digest", program=program,
+                            env={"PYTHONPATH": str(ROOT / "tests")})
+        try:
+            stack.config_set("ncloud:accessKey", ACCESS_KEY)
+            stack.config_set("ncloud:secretKey", SECRET_KEY, secret=True)
+            stack.config_set("ncr:endpoint", emu.url)
+            # given the workload deployed at the digest the tag points at
+            with NcrClient(access_key=ACCESS_KEY, secret_key=SECRET_KEY, endpoint=emu.url) as client:
+                digest = client.get_tag("prod", "team/api", "build-144").digest
+            up = stack.stack.up()
+            assert up.outputs["image"].value == f"prod.kr.ncr.ntruss.com/team/api@{digest}"
+            [workload] = stack.resources(WORKLOAD_TYPE)
+            assert workload["outputs"]["image"] == f"prod.kr.ncr.ntruss.com/team/api@{digest}"
+            # an unmoved tag: nothing to do
+            assert stack.stack.preview().change_summary.get("update", 0) == 0
+
+            # when the tag is moved in NCR
+            emu.add_tag("prod", "team/api", "build-144", digest=MOVED)
+            events: list = []
+            preview = stack.stack.preview(on_event=events.append)
+
+            # then the next preview updates the workload, to the new digest
+            assert preview.change_summary.get("update") == 1
+            steps = {m.type: m for m in (e.resource_pre_event.metadata for e in events if e.resource_pre_event)}
+            assert steps[TAG_TYPE_TOKEN].op == "read"
+            assert steps[WORKLOAD_TYPE].op == "update"
+            assert steps[WORKLOAD_TYPE].new.inputs["image"] == f"prod.kr.ncr.ntruss.com/team/api@{MOVED}"
+            stack.stack.destroy()
+        finally:
+            stack.close()
