@@ -45,6 +45,8 @@ class Sizes:
     startup_runs: int  # figure 6, runs of each command
     memory_images: int  # figure 7 (1000 in the issue)
     from_file_mb: int = 50  # figure 8: megabytes of --from-file lines (50 in issue 12)
+    engine_reads: int = 100  # figure 11: NcrImage reads in one `pulumi preview` (100 in the issue)
+    engine_repeats: int = 3
 
 
 FULL = Sizes("full", overhead_reads=200, overhead_repeats=7, concurrent_reads=200, concurrent_repeats=9,
@@ -52,11 +54,12 @@ FULL = Sizes("full", overhead_reads=200, overhead_repeats=7, concurrent_reads=20
              connection_reads=1000, startup_runs=15, memory_images=1000)
 QUICK = Sizes("quick", overhead_reads=100, overhead_repeats=5, concurrent_reads=200, concurrent_repeats=3,
               check_images=1000, check_repeats=1, sequential_gets=100, sequential_repeats=1,
-              connection_reads=400, startup_runs=9, memory_images=1000)
+              connection_reads=400, startup_runs=9, memory_images=1000, engine_repeats=2)
 # For the smoke test: every code path, no meaningful numbers.
 TINY = Sizes("tiny", overhead_reads=10, overhead_repeats=1, concurrent_reads=32, concurrent_repeats=1,
              check_images=40, check_repeats=1, sequential_gets=10, sequential_repeats=1,
-             connection_reads=40, startup_runs=2, memory_images=40, from_file_mb=1)
+             connection_reads=40, startup_runs=2, memory_images=40, from_file_mb=1,
+             engine_reads=10, engine_repeats=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +132,12 @@ def seeded_emulator(images: int) -> Iterator[NcrEmulator]:
         for i in range(images):
             emu.add_image(REGISTRY, image_name(i), tag_mutability_enabled=False, description=f"bench image {i}")
         yield emu
+
+
+def server_env() -> dict[str, str]:
+    """The provider server must import noop_provider by reference, as the engine's server imports our provider."""
+    paths = [str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")]
+    return {"PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
 def provider_config(emu: NcrEmulator) -> dict[str, str]:

@@ -1,6 +1,8 @@
-"""A dynamic provider that reads nothing: what the Pulumi SDK's server and gRPC cost on their own (figure 1's floor)."""
+"""Dynamic providers that read nothing: what the Pulumi SDK's server and gRPC cost on their own (the baselines)."""
 
 from __future__ import annotations
+
+import time
 
 from pulumi.dynamic import ReadResult, ResourceProvider
 
@@ -21,3 +23,26 @@ class NoopProvider(ResourceProvider):
     def read(self, id_: str, props: dict) -> ReadResult:
         registry, _, image_name = id_.partition("/")
         return ReadResult(id_, image_outputs(registry, image_name, "KR", _DETAILS))
+
+
+class SleepingProvider(NoopProvider):
+    """Answers every Read with the same canned outputs after sleeping LATENCY: NCR's latency and nothing of ours."""
+
+    LATENCY = 0.020  # the emulator latency of figures 2 and 8 (common.LATENCY)
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        time.sleep(self.LATENCY)
+        return super().read(id_, props)
+
+
+def canned_read(name: str, image_id: str):
+    """A read resource served by SleepingProvider: what a `pulumi preview` of NcrImage reads would cost if NCR
+    answered in LATENCY and our provider did nothing at all."""
+    import pulumi
+    import pulumi.dynamic
+
+    class CannedImage(pulumi.dynamic.Resource, module="bench", name="CannedImage"):
+        pull_count: pulumi.Output[int]
+
+    outputs = dict.fromkeys(("registry", "image_name", "region", "description", "pull_count", "tag_mutability_enabled"))
+    return CannedImage(SleepingProvider(), name, outputs, pulumi.ResourceOptions(id=image_id))

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_audit  # noqa: E402
 import bench_check  # noqa: E402
 import bench_connections  # noqa: E402
+import bench_engine_preview  # noqa: E402
 import bench_from_file  # noqa: E402
 import bench_interrupt  # noqa: E402
 import bench_memory  # noqa: E402
@@ -26,7 +27,7 @@ import bench_read_overhead  # noqa: E402
 import bench_startup  # noqa: E402
 from common import Row, Sizes, add_size_options, sizes_from  # noqa: E402
 
-# Figure number (issue 6) and the module that measures it, in the issue's order.
+# Figure number and the module that measures it, in the issues' order (1-7 issue 6; 11 is issue 11's).
 FIGURES = (
     (1, bench_read_overhead),
     (2, bench_provider_concurrency),
@@ -38,6 +39,7 @@ FIGURES = (
     (8, bench_from_file),
     (9, bench_interrupt),
     (10, bench_audit),  # issue 15
+    (11, bench_engine_preview),  # issue 11
 )
 
 

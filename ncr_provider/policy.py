@@ -22,6 +22,7 @@ pack in order, on one thread, for each resource, so the companion reports them f
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
@@ -545,8 +546,7 @@ def policies() -> list[Any]:
 def policy_pack(name: str = "ncr-policies") -> PolicyPack:
     """Build the pack; like every `PolicyPack`, this serves the Analyzer, prints its port and never returns."""
     capture_configure_stack()
-    return PolicyPack(
-        name=name,
-        policies=policies(),
-        description="Prohibits deploying NCR images whose repository allows mutable tags",
-    )
+    described = {"description": "Prohibits deploying NCR images whose repository allows mutable tags"}
+    if "description" not in inspect.signature(PolicyPack).parameters:
+        described = {}  # pulumi-policy before 1.14 (still allowed: 1.13 is the last that runs on pulumi 3.139)
+    return PolicyPack(name=name, policies=policies(), **described)

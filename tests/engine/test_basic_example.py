@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+from helpers import make_client
 
 from ncr_provider.emulator import NcrEmulator
-from ncr_provider.resource import TYPE_TOKEN
+from ncr_provider.sites import IMAGE_TYPE_TOKEN as TYPE_TOKEN
 
 from .harness import ROOT, EngineStack, program_from
 
@@ -35,16 +36,11 @@ def root_project_yaml() -> str:
 def image_export(emu: NcrEmulator, image_id: str) -> dict:
     """What the example exports for an image, computed from the emulator's own answer."""
     registry, _, name = image_id.partition("/")
-    with emu_client(emu) as client:
+    with make_client(emu) as client:
         details = client.get_image(registry, name)
     return {"description": details.description, "pull_count": details.pull_count,
             "tag_mutability_enabled": details.tag_mutability_enabled, "last_updated_at": details.last_updated_at,
             "region": "KR", "approved": True}
-
-
-def emu_client(emu: NcrEmulator):
-    from ncr_provider.client import NcrClient
-    return NcrClient(access_key=ACCESS_KEY, secret_key=SECRET_KEY, endpoint=emu.url)
 
 
 class Lifecycle:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pulumi
 import pytest
+from helpers import make_client
 
 from ncr_provider import NcrImageTag
-from ncr_provider.client import NcrClient
 from ncr_provider.emulator import NcrEmulator
-from ncr_provider.resource import TAG_TYPE_TOKEN
+from ncr_provider.sites import TAG_TYPE_TOKEN
 
 from .harness import ROOT, EngineStack
 from .workload import WORKLOAD_TYPE, Workload
@@ -36,7 +36,7 @@ def test_moving_the_tag_changes_the_workload_at_the_next_preview(engine_bin, tmp
             stack.config_set("ncloud:secretKey", SECRET_KEY, secret=True)
             stack.config_set("ncr:endpoint", emu.url)
             # given the workload deployed at the digest the tag points at
-            with NcrClient(access_key=ACCESS_KEY, secret_key=SECRET_KEY, endpoint=emu.url) as client:
+            with make_client(emu) as client:
                 digest = client.get_tag("prod", "team/api", "build-144").digest
             up = stack.stack.up()
             assert up.outputs["image"].value == f"prod.kr.ncr.ntruss.com/team/api@{digest}"
