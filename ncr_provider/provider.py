@@ -29,6 +29,7 @@ from .config import (
     validate_endpoint,
     validate_region,
 )
+from .engine_config import check_config_reached
 from .errors import ConfigurationError, NcrError
 from .model import ImageDetails, PlatformImage, RegistryDetails, TagDetails
 from .names import (
@@ -132,6 +133,9 @@ class NcrReadProvider(ResourceProvider):
             region, endpoint = self.optional_text(props, "region"), self.optional_text(props, "endpoint")
             api_version = self.optional_text(props, "api_version")
             names = self.parse_id(id_)
+            with self._lock:
+                configured = set(self._stack_config)
+            check_config_reached(props, configured, self.resource)
             settings = self.settings_for(region, endpoint, api_version)
             outputs = self.fetch(self.client_for(settings), settings, names, props)
         except NcrError as error:

@@ -8,6 +8,7 @@ from typing import cast
 import pulumi
 import pulumi.dynamic
 
+from .engine_config import STACK_CONFIG_KEYS, stack_config_keys
 from .errors import ConfigurationError
 from .names import (
     split_image_id,
@@ -120,7 +121,7 @@ class NcrImage(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=IMAGE_RESOU
             "registry": args.registry, "image_name": args.image_name, "region": args.region, "endpoint": args.endpoint,
             "include_tags": args.include_tags, "api_version": args.api_version,
         }
-        super().__init__(NcrImageProvider(), resource_name, props, _as_read(opts, image_id))
+        super().__init__(NcrImageProvider(), resource_name, _with_config_keys(props), _as_read(opts, image_id))
 
     @staticmethod
     def get(
@@ -147,6 +148,12 @@ _Text = pulumi.Input[str] | None
 def _as_read(opts: pulumi.ResourceOptions | None, resource_id: pulumi.Input[str]) -> pulumi.ResourceOptions:
     # Always a read: the engine then runs only a Read step, on every preview and up; opts.id is ours to set.
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=resource_id))
+
+
+def _with_config_keys(props: dict) -> dict:
+    """The registered properties plus the names of our settings the stack sets, so that a provider run by a CLI too
+    old to pass it the stack config can say so (engine_config.py)."""
+    return props | {STACK_CONFIG_KEYS: stack_config_keys()}
 
 
 def _args(args: NcrImageArgs | None, registry: _Text, image_name: _Text, region: _Text, endpoint: _Text,
@@ -308,7 +315,7 @@ class NcrImageTag(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=TAG_RESO
             "endpoint": args.endpoint, "digest": args.digest, "most_recent": args.most_recent,
             "tag_pattern": args.tag_pattern, "api_version": args.api_version,
         }
-        super().__init__(NcrImageTagProvider(), resource_name, props, _as_read(opts, tag_id))
+        super().__init__(NcrImageTagProvider(), resource_name, _with_config_keys(props), _as_read(opts, tag_id))
 
     @staticmethod
     def get(
@@ -438,7 +445,7 @@ class NcrRegistry(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=REGISTRY
         registry_id = pulumi.Output.from_input(name).apply(lambda n: validate_registry(n, "name"))
         props = dict.fromkeys(REGISTRY_OUTPUT_NAMES) | {"name": name, "region": region, "endpoint": endpoint,
                                                         "api_version": api_version}
-        super().__init__(NcrRegistryProvider(), resource_name, props, _as_read(opts, registry_id))
+        super().__init__(NcrRegistryProvider(), resource_name, _with_config_keys(props), _as_read(opts, registry_id))
 
     @staticmethod
     def get(

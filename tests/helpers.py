@@ -100,3 +100,28 @@ def validate_sarif(document: dict[str, Any]) -> None:
     """Validate against the OASIS schema (draft-04), formats included, as a SARIF consumer would."""
     validator = jsonschema.Draft4Validator(SARIF_SCHEMA, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
     validator.validate(document)
+
+
+class LastLine:
+    """A provider error's last line (through `transform`), compared as the SDK in use can show it:
+    `LastLine(error) == expected`.
+
+    Newer pulumi SDKs send the traceback, whose last line is `module.Class: sentence`. Older ones (the lowest
+    pulumi allowed, which .ci/run also tests) send grpc's `Exception calling application: sentence`, without
+    the class: then only the sentence is compared.
+    """
+
+    OLD_SDK_PREFIX = "Exception calling application: "
+
+    def __init__(self, error, transform=lambda line: line) -> None:
+        self.line = transform(error.last_line)
+
+    def __eq__(self, expected: object) -> bool:
+        if not isinstance(expected, str):
+            return NotImplemented
+        if self.line.startswith(self.OLD_SDK_PREFIX):
+            return self.line.removeprefix(self.OLD_SDK_PREFIX) == expected.split(": ", 1)[1]
+        return self.line == expected
+
+    def __repr__(self) -> str:
+        return repr(self.line)

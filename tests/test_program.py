@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from helpers import NCP_ENV_VARS, without_request_id
+from helpers import NCP_ENV_VARS, LastLine, without_request_id
 
 from ncr_provider import NcrImage, NcrImageArgs, NcrImageTag, NcrImageTagArgs, NcrImageTagProvider
 from ncr_provider.emulator import NcrEmulator
@@ -116,7 +116,7 @@ def test_example_fails_with_the_providers_sentence_for_a_missing_image(mocks):
     with pytest.raises(ProviderCallError) as caught:
         run_program(EXAMPLE)
 
-    assert without_request_id(caught.value.last_line) == (
+    assert LastLine(caught.value, without_request_id) == (
         "ncr_provider.errors.ImageNotFoundError: Image prod/missing not found in region KR "
         "(HTTP 404 (NCP errorCode 300): Not Found).")
 
@@ -229,7 +229,7 @@ def test_a_missing_tag_fails_the_program_with_the_providers_sentence(mocks):
     with pytest.raises(ProviderCallError) as caught:
         run_program(lambda: pulumi.export("ref", NcrImageTag.get("gone", "prod/team/web:0.0.0").digest))
 
-    assert without_request_id(caught.value.last_line) == (
+    assert LastLine(caught.value, without_request_id) == (
         "ncr_provider.errors.TagNotFoundError: Tag prod/team/web:0.0.0 not found in region KR "
         "(HTTP 404 (NCP errorCode 300): Not Found).")
 

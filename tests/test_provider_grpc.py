@@ -8,7 +8,7 @@ import threading
 import grpc
 import pulumi._types
 import pytest
-from helpers import NCP_ENV_VARS, without_request_id
+from helpers import NCP_ENV_VARS, LastLine, without_request_id
 from pulumi.runtime.rpc import translate_output_properties
 
 from ncr_provider import NcrImage, NcrImageTag
@@ -141,7 +141,7 @@ def test_missing_image_last_line_is_the_sentence(server):
         server.read("prod/nope", {"registry": "prod", "image_name": "nope"})
 
     assert caught.value.code == grpc.StatusCode.UNKNOWN
-    assert without_request_id(caught.value.last_line) == (
+    assert LastLine(caught.value, without_request_id) == (
         "ncr_provider.errors.ImageNotFoundError: Image prod/nope not found in region KR "
         "(HTTP 404 (NCP errorCode 300): Not Found).")
 
@@ -153,7 +153,7 @@ def test_throttling_is_retried_then_reported_in_one_sentence(server, emu):
     with pytest.raises(ProviderCallError) as caught:
         server.read("prod/team/web", {"registry": "prod", "image_name": "team/web"})
 
-    assert without_request_id(caught.value.last_line) == (
+    assert LastLine(caught.value, without_request_id) == (
         "ncr_provider.errors.ThrottledError: NCR throttled the request for image prod/team/web: HTTP 429 "
         "(NCP errorCode 400): Quota Exceeded, still throttled after 4 attempt(s). "
         "Lower the request rate or concurrency and retry later.")
@@ -166,7 +166,7 @@ def test_bad_signature_last_line_is_the_sentence_without_the_secret(emu, server_
         with pytest.raises(ProviderCallError) as caught:
             bad.read("prod/team/web", {"registry": "prod", "image_name": "team/web"})
 
-    assert without_request_id(caught.value.last_line) == (
+    assert LastLine(caught.value, without_request_id) == (
         "ncr_provider.errors.AuthenticationError: NCR rejected the credentials for image prod/team/web "
         "(HTTP 401 (NCP errorCode 200): Authentication Failed). Check the access key GRPC**** and its secret key, "
         "and that this machine's clock is correct.")
@@ -178,7 +178,7 @@ def test_missing_credentials_last_line_names_config_keys_and_variables(emu, serv
         with pytest.raises(ProviderCallError) as caught:
             unconfigured.read("prod/team/web", {"registry": "prod", "image_name": "team/web"})
 
-    assert caught.value.last_line == (
+    assert LastLine(caught.value) == (
         "ncr_provider.errors.ConfigurationError: No NCP access key and secret key found: run "
         "`pulumi config set ncloud:accessKey <access-key>` and `pulumi config set --secret ncloud:secretKey <secret-key>`, "
         "or set the environment variables NCLOUD_ACCESS_KEY and NCLOUD_SECRET_KEY, or add ncloud_access_key_id and "
@@ -236,7 +236,7 @@ def test_missing_tag_last_line_is_the_sentence(server):
     with pytest.raises(ProviderCallError) as caught:
         server.read("prod/team/web:0.0.1", {}, type_=TAG_TYPE_TOKEN)
 
-    assert without_request_id(caught.value.last_line) == (
+    assert LastLine(caught.value, without_request_id) == (
         "ncr_provider.errors.TagNotFoundError: Tag prod/team/web:0.0.1 not found in region KR "
         "(HTTP 404 (NCP errorCode 300): Not Found).")
 

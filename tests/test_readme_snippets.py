@@ -35,6 +35,8 @@ RUN_ELSEWHERE = [
      "needs the Pulumi CLI with a stack (or a cluster): tests/test_program.py and the engine tier run these programs"),
     (re.compile(r"\bpip install\b|-m venv\b"),
      "installs packages: .ci/run runs the Quickstart's install and test command, scripts/check-wheel.sh installs the wheel"),
+    (re.compile(r"scripts/pulumi-engine\.sh"),
+     "builds the Pulumi CLI (minutes, needs Go): .ci/run runs the script where Go is, then requires the engine tier"),
 ]
 
 
@@ -79,6 +81,7 @@ def elsewhere(snippet: Snippet) -> str | None:
 def test_every_snippet_run_elsewhere_really_is():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "scripts/check-wheel.sh" in ci and ".venv/bin/pytest" in ci
+    assert "scripts/pulumi-engine.sh" in ci and "NCR_REQUIRE_ENGINE=1" in ci
     assert (ROOT / "tests" / "test_program.py").exists()
     # Every Python snippet, and every shell snippet of the gate, runs here.
     assert all(elsewhere(s) is None for s in SNIPPETS if s.language == "python")

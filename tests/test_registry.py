@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-from helpers import NCP_ENV_VARS, configured
+from helpers import NCP_ENV_VARS, LastLine, configured
 
 from ncr_provider import NcrRegistry, NcrRegistryProvider, RegistryDetails
 from ncr_provider.errors import InvalidNameError, InvalidResponseError, RegistryNotFoundError
@@ -126,7 +126,7 @@ def test_missing_registry_over_grpc_ends_with_the_sentence(server):
     with pytest.raises(ProviderCallError) as caught:
         server.read("nope", {"name": "nope"}, type_=REGISTRY_TYPE_TOKEN, name="nope")
 
-    assert caught.value.last_line == "ncr_provider.errors.RegistryNotFoundError: Registry nope not found in region KR."
+    assert LastLine(caught.value) == "ncr_provider.errors.RegistryNotFoundError: Registry nope not found in region KR."
 
 
 # -- level 3: a program under mocks -----------------------------------------------------------------

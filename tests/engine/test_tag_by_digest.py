@@ -59,3 +59,30 @@ def test_moving_the_tag_changes_the_workload_at_the_next_preview(engine_bin, tmp
             stack.stack.destroy()
         finally:
             stack.close()
+
+
+def test_a_read_whose_id_is_unknown_at_preview_is_not_run_until_up(engine_bin, tmp_path):
+    """The id comes from a resource still to be created: the preview cannot read it, `up` does."""
+
+    def program() -> None:
+        release = Workload("release", image="1.2.1")
+        tag = NcrImageTag("web", registry="prod", image_name="team/web", tag=release.id.apply(lambda _: "1.2.1"))
+        pulumi.export("digest", tag.digest)
+
+    with NcrEmulator(access_key=ACCESS_KEY, secret_key=SECRET_KEY) as emu:
+        stack = EngineStack(engine_bin, tmp_path, project="ncr-unknown-id", program=program,
+                            env={"PYTHONPATH": str(ROOT / "tests")})
+        try:
+            stack.config_set("ncloud:accessKey", ACCESS_KEY)
+            stack.config_set("ncloud:secretKey", SECRET_KEY, secret=True)
+            stack.config_set("ncr:endpoint", emu.url)
+
+            stack.stack.preview()
+            assert emu.requests == []  # nothing to read yet: the id is unknown
+
+            up = stack.stack.up()
+            assert up.outputs["digest"].value.startswith("sha256:")
+            assert [r.raw_path for r in emu.requests] == ["/ncr/api/v2/repositories/prod/team%2Fweb/tags/1.2.1"]
+            stack.stack.destroy()
+        finally:
+            stack.close()
