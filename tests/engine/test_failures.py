@@ -6,6 +6,7 @@ import socket
 
 import pulumi
 import pytest
+from helpers import REQUEST_ID
 from pulumi import automation as auto
 
 from ncr_provider import NcrImage
@@ -24,6 +25,12 @@ def read_image(image_id: str):
         registry, _, name = image_id.partition("/")
         pulumi.export("pulls", NcrImage("image", registry=registry, image_name=name).pull_count)
     return program
+
+
+def without_request_ids(output: str) -> str:
+    """The output with every `, request id <id>` removed (each API error names NCP's request id)."""
+    assert REQUEST_ID.search(output), "no request id in the output"
+    return REQUEST_ID.sub("", output)
 
 
 def closed_port() -> int:
@@ -54,7 +61,7 @@ def failed_preview(engine_bin, base, emu, image_id: str, **config: str) -> str:
 
 
 def test_a_missing_image(engine_bin, tmp_path, emu):
-    output = failed_preview(engine_bin, tmp_path, emu, "prod/team/nope")
+    output = without_request_ids(failed_preview(engine_bin, tmp_path, emu, "prod/team/nope"))
 
     assert "Image prod/team/nope not found in region KR (HTTP 404 (NCP errorCode 300): Not Found)." in output
 
@@ -67,7 +74,7 @@ def test_the_region_set_in_config_is_the_one_read(engine_bin, tmp_path, emu):
 
 def test_wrong_keys(engine_bin, tmp_path, emu):
     wrong = "wrong-secret-key-for-the-engine-0123456789"
-    output = failed_preview(engine_bin, tmp_path, emu, "prod/team/web", **{"ncloud:secretKey": wrong})
+    output = without_request_ids(failed_preview(engine_bin, tmp_path, emu, "prod/team/web", **{"ncloud:secretKey": wrong}))
 
     assert ("NCR rejected the credentials for image prod/team/web (HTTP 401 (NCP errorCode 200): Authentication "
             "Failed). Check the access key FAIL**** and its secret key, and that this machine's clock is correct.") in output
