@@ -546,7 +546,8 @@ def policies() -> list[Any]:
 def policy_pack(name: str = "ncr-policies") -> PolicyPack:
     """Build the pack; like every `PolicyPack`, this serves the Analyzer, prints its port and never returns."""
     capture_configure_stack()
-    described = {"description": "Prohibits deploying NCR images whose repository allows mutable tags"}
+    description = "Prohibits deploying NCR images whose repository allows mutable tags"
     if "description" not in inspect.signature(PolicyPack).parameters:
-        described = {}  # pulumi-policy before 1.14 (still allowed: 1.13 is the last that runs on pulumi 3.139)
-    return PolicyPack(name=name, policies=policies(), **described)
+        # pulumi-policy before 1.14 (still allowed: 1.13 is the last that runs on pulumi 3.139) has no description
+        return PolicyPack(name=name, policies=policies())
+    return PolicyPack(name=name, policies=policies(), description=description)

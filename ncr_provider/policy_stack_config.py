@@ -44,7 +44,7 @@ def capture_configure_stack() -> None:
 
         keeps_stack_config = True
 
-        def ConfigureStack(self, request, context):  # noqa: N802 (the gRPC method's name)
+        def ConfigureStack(self, request: Any, context: Any) -> Any:  # noqa: N802 (the gRPC method's name)
             remember_stack_config(dict(request.config))
             parent = getattr(super(), "ConfigureStack", None)
             if parent is not None:
@@ -52,4 +52,4 @@ def capture_configure_stack() -> None:
             from pulumi.runtime.proto import analyzer_pb2
             return analyzer_pb2.AnalyzerStackConfigureResponse()
 
-    served._PolicyAnalyzerServicer = StackConfigServicer
+    served._PolicyAnalyzerServicer = StackConfigServicer  # type: ignore[misc]
