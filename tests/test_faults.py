@@ -204,7 +204,9 @@ def test_a_call_never_outlives_its_deadline(emulator, sleeps):
     # the emulator answers none of them (it records answers), so count the connections it accepted.
     assert caught.value.attempts == emulator.connections
     assert 1 <= caught.value.attempts <= 4
-    assert "read timeout" in caught.value.reason
+    # The last attempt has only what is left of the second: its read timeout or the deadline's watchdog
+    # ends it, whichever fires first on a loaded machine; either way a timeout is named, not a refusal.
+    assert caught.value.reason.endswith(("s read timeout", "s deadline")), caught.value.reason
     assert emulator.requests == []
 
 
