@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import hmac
 import json
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from ncr_provider.client import ClientOptions, NcrClient, RetryPolicy
 from ncr_provider.config import ENV_VARS, Settings
 from ncr_provider.emulator import NcrEmulator
 from ncr_provider.provider import NcrImageProvider, NcrReadProvider
+from ncr_provider.testing import ProviderServer
 
 # Short waits so fault tests stay fast; the policy's shape is what they check.
 FAST_RETRY = RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.05, retry_after_max=0.2)
@@ -35,6 +38,16 @@ def settings_for(emulator: NcrEmulator, **changes: Any) -> Settings:
     """Settings pointing at the emulator with its keys (plus any field changed, e.g. region or secret_key)."""
     base = Settings(endpoint=emulator.url, access_key=emulator.access_key, secret_key=emulator.secret_key)
     return dataclasses.replace(base, **changes)
+
+
+@contextlib.contextmanager
+def provider_server(home: Path, stack_config: dict[str, str]) -> Iterator[ProviderServer]:
+    """The real provider server, configured with `stack_config` as the engine configures it (the secret key
+    marked secret); HOME is `home` and no NCP variable of the developer's environment reaches it."""
+    env = {**dict.fromkeys(NCP_ENV_VARS), "HOME": str(home)}
+    with ProviderServer(env) as server:
+        server.configure(stack_config, secret_keys={"ncloud:secretKey"})
+        yield server
 
 
 def make_client(emulator: NcrEmulator, settings: dict[str, Any] | None = None, **options: Any) -> NcrClient:

@@ -12,7 +12,7 @@ import json
 
 import pytest
 from cli_runner import run_cli
-from helpers import FAST_OPTIONS, NCP_ENV_VARS, make_client, without_request_id
+from helpers import FAST_OPTIONS, make_client, provider_server, without_request_id
 from policy_helpers import (
     CONTAINER,
     DEPLOYMENT,
@@ -36,7 +36,7 @@ from ncr_provider.lookup import ImageLookup
 from ncr_provider.names import parse_reference
 from ncr_provider.policy import MUTABLE_TAGS_POLICY, LookupCache, mutable_image_tags_policies
 from ncr_provider.sites import TAG_TYPE_TOKEN
-from ncr_provider.testing import ProviderCallError, ProviderServer
+from ncr_provider.testing import ProviderCallError
 
 VERSIONS = ["v2", "v3"]
 # v2's "Not used" fields (can_edit, ...) have no v3 counterpart either.
@@ -184,24 +184,17 @@ def test_cli_check_table_rows_are_identical(ncp_env, api_version):
 
 # -- the provider, through its real gRPC server -------------------------------------------------
 
-ACCESS_KEY = "PARITYTESTACCESSKEY1"
-SECRET_KEY = "parity-test-secret-key-0123456789abcdefgh"
-
-
 @pytest.fixture(scope="module")
 def grpc_emu():
-    with NcrEmulator(access_key=ACCESS_KEY, secret_key=SECRET_KEY) as emulator:
+    with NcrEmulator() as emulator:
         yield emulator
 
 
 @pytest.fixture(scope="module", params=VERSIONS)
 def provider(request, grpc_emu, tmp_path_factory):
     """A provider process whose stack config sets ncr:apiVersion."""
-    env = {**dict.fromkeys(NCP_ENV_VARS), "HOME": str(tmp_path_factory.mktemp("home"))}
-    config = {"ncloud:accessKey": ACCESS_KEY, "ncloud:secretKey": SECRET_KEY, "ncr:endpoint": grpc_emu.url,
-              "ncr:apiVersion": request.param}
-    with ProviderServer(env) as server:
-        server.configure(config, secret_keys={"ncloud:secretKey"})
+    config = grpc_emu.stack_config(**{"ncr:apiVersion": request.param})
+    with provider_server(tmp_path_factory.mktemp("home"), config) as server:
         yield request.param, server
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-from helpers import NCP_ENV_VARS, LastLine, configured
+from helpers import LastLine, configured, provider_server
 
 from ncr_provider import NcrRegistry, NcrRegistryProvider, RegistryDetails
 from ncr_provider.errors import InvalidNameError, InvalidResponseError, RegistryNotFoundError
 from ncr_provider.provider import ReadOnlyError
 from ncr_provider.sites import REGISTRY_TYPE_TOKEN
-from ncr_provider.testing import ProviderCallError, ProviderMocks, ProviderServer, run_program, use_mocks
+from ncr_provider.testing import ProviderCallError, ProviderMocks, run_program, use_mocks
 
 PROD = {
     "name": "prod", "region": "KR", "bucket": "acme-prod-ncr", "created": 1704067200000,
@@ -104,13 +104,9 @@ def test_write_operations_are_refused_naming_the_registry_resource(registry_prov
 def server(tmp_path_factory):
     from ncr_provider.emulator import NcrEmulator
 
-    with NcrEmulator() as emu:
-        env = {**dict.fromkeys(NCP_ENV_VARS), "HOME": str(tmp_path_factory.mktemp("home"))}
-        with ProviderServer(env) as provider_server:
-            provider_server.configure({"ncloud:accessKey": emu.access_key, "ncloud:secretKey": emu.secret_key,
-                                       "ncr:endpoint": emu.url}, secret_keys={"ncloud:secretKey"})
-            provider_server.emulator = emu
-            yield provider_server
+    with NcrEmulator() as emu, provider_server(tmp_path_factory.mktemp("home"), emu.stack_config()) as server:
+        server.emulator = emu
+        yield server
 
 
 def test_read_over_grpc_answers_what_the_engine_receives(server):

@@ -137,17 +137,12 @@ WEB_1_2_1 = "sha256:16163e362774884fee5518ed9711677cbf3f6f2d728399b1857e63f1f2fe
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from helpers import NCP_ENV_VARS
+    from helpers import provider_server
 
     from ncr_provider.emulator import NcrEmulator
-    from ncr_provider.testing import ProviderServer
 
-    with NcrEmulator() as emu:
-        env = {**dict.fromkeys(NCP_ENV_VARS), "HOME": str(tmp_path_factory.mktemp("home"))}
-        with ProviderServer(env) as provider_server:
-            provider_server.configure({"ncloud:accessKey": emu.access_key, "ncloud:secretKey": emu.secret_key,
-                                       "ncr:endpoint": emu.url}, secret_keys={"ncloud:secretKey"})
-            yield provider_server
+    with NcrEmulator() as emu, provider_server(tmp_path_factory.mktemp("home"), emu.stack_config()) as server:
+        yield server
 
 
 def test_over_grpc_most_recent_matching_a_pattern_and_by_digest(server):
