@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 
@@ -21,6 +22,28 @@ def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = N
             assert environ[name] not in printed, f"{name} leaked into the output of ncr-image {' '.join(args)}"
     assert "Traceback" not in result.stderr, result.stderr
     return result
+
+
+def run_cli_on_terminal(*args: str, timeout: float = 30) -> tuple[int, str, bytes]:
+    """Run `ncr-image ARGS` with stderr attached to a terminal (a pty), as in an interactive shell; returns the
+    exit code, stdout, and every byte written to the terminal."""
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=terminal, text=True)
+        os.close(terminal)
+        stdout, _ = process.communicate(timeout=timeout)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    return process.returncode, stdout, shown
 
 
 def image_requests(emulator) -> list[str]:

@@ -152,32 +152,12 @@ def test_lookups_run_concurrently_over_one_pool(account, capsys):
 
 
 def test_progress_bar_appears_on_a_terminal_and_is_erased_before_the_report(account):
-    import os
-    import pty
-    import subprocess
-
-    from cli_runner import CLI
+    from cli_runner import run_cli_on_terminal
 
     # given an emulator slow enough for the bar to show, and stderr attached to a terminal
     account.latency = 0.6
-    controller, terminal = pty.openpty()
-    try:
-        process = subprocess.Popen([*CLI, "audit", "--registry", "safe"], stdout=subprocess.PIPE, stderr=terminal,
-                                   text=True)
-        os.close(terminal)
-        stdout, _ = process.communicate(timeout=60)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(controller, 4096)
-            except OSError:  # the terminal's other end is closed: all read
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        os.close(controller)
-    assert process.returncode == 0
+    returncode, stdout, shown = run_cli_on_terminal("audit", "--registry", "safe", timeout=60)
+    assert returncode == 0
     assert b"\rauditing images: [" in shown and b"/3" in shown
     assert shown.endswith(b"\r\x1b[K")
     assert stdout.splitlines()[-1] == "1 registry audited: 3 images, 3 passed, 0 violations, 0 could not be checked."

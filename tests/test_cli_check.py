@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import pty
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
-from cli_runner import CLI, image_requests, run_cli
+from cli_runner import image_requests, run_cli, run_cli_on_terminal
 from helpers import without_request_id
 
 from ncr_provider.cli.progress import Progress
@@ -279,23 +276,8 @@ def test_github_output_warns_about_mutable_tags_when_not_required(ncp_env):
 def test_progress_line_appears_on_a_terminal_when_a_run_takes_over_a_second(ncp_env):
     # given an emulator that answers after 1.3 s, and stderr attached to a terminal
     ncp_env.latency = 1.3
-    controller, terminal = pty.openpty()
-    try:
-        process = subprocess.Popen([*CLI, "check", "prod/team/web"], stdout=subprocess.PIPE, stderr=terminal, text=True)
-        os.close(terminal)
-        stdout, _ = process.communicate(timeout=30)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(controller, 4096)
-            except OSError:  # the terminal's other end is closed: all read
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        os.close(controller)
-    assert process.returncode == 0
+    returncode, stdout, shown = run_cli_on_terminal("check", "prod/team/web")
+    assert returncode == 0
     assert b"\rchecking images: [--------------------] 0/1" in shown
     assert shown.endswith(b"\r\x1b[K")  # erased before the report
     assert stdout.splitlines()[-1] == "1 image checked: 1 passed, 0 violations, 0 could not be checked."
