@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .common import ExitCode, Unanswered, UsageError, add_ncp_options, positive_int
+from .common import ExitCode, Unanswered, UsageError, add_max_tag_age_option, add_ncp_options, positive_int
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -51,9 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
         description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--registry", metavar="NAME", action="append", default=[],
                         help="audit this registry only; repeatable (default: every registry of the region)")
-    parser.add_argument("--max-tag-age", type=positive_int, metavar="DAYS",
-                        help="an image whose newest tag was last updated more than DAYS days ago (or that has no "
-                             "tags) is a violation; reads each image's tag list")
+    add_max_tag_age_option(parser)
     parser.add_argument("--concurrency", type=positive_int, default=8, metavar="N",
                         help="requests in flight at once, over one keep-alive pool (default 8)")
     parser.add_argument("--output", "-o", choices=AUDIT_FORMATS, default="table", help="output format (default table)")

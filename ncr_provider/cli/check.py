@@ -12,6 +12,7 @@ from .common import (
     ExitCode,
     Unanswered,
     UsageError,
+    add_max_tag_age_option,
     add_ncp_options,
     non_negative_int,
     positive_int,
@@ -81,9 +82,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     parser.add_argument("--from-stack", metavar="FILE", action="append", default=[],
                         help="check every NCR image in `pulumi stack export` output (NcrImage resources and "
                              "references in any resource's inputs or outputs); repeatable")
-    parser.add_argument("--max-tag-age", type=positive_int, metavar="DAYS",
-                        help="an image whose newest tag was last updated more than DAYS days ago (or that has no "
-                             "tags) is a violation; reads each image's tag list")
+    add_max_tag_age_option(parser)
     parser.add_argument("--min-tag-age", type=positive_int, metavar="MINUTES",
                         help="a tag a reference deploys (the newest, for a reference naming none) pushed or moved "
                              "less than MINUTES ago, or missing, is a violation: a deploy racing an unfinished push; "

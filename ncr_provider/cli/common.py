@@ -72,6 +72,13 @@ def add_ncp_options(parser: argparse.ArgumentParser) -> None:
                             "Verdicts and exit codes are the same with both")
 
 
+def add_max_tag_age_option(parser: argparse.ArgumentParser) -> None:
+    """--max-tag-age DAYS: the same rule in `check` and `audit` (verdict.judge_tag_age judges it for both)."""
+    parser.add_argument("--max-tag-age", type=positive_int, metavar="DAYS",
+                        help="an image whose newest tag was last updated more than DAYS days ago (or that has no "
+                             "tags) is a violation; reads each image's tag list")
+
+
 def add_verbose_option(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
     # SUPPRESS in subcommands, so `ncr-image -v check` is not reset by the subparser's default.
     parser.add_argument("-v", "--verbose", action="store_true", default=False if top_level else argparse.SUPPRESS,
