@@ -40,6 +40,12 @@ def v3_client(emulator, **options) -> NcrClient:
     return make_client(emulator, {"api_version": "v3"}, **options)
 
 
+def enqueue_ncp_error(emulator, status: int, code: str, message: str, request_id: str, **more) -> None:
+    """Queue NCP's error envelope (errorCode, message, and any `more` fields) with its request id header."""
+    emulator.enqueue(status, {"error": {"errorCode": code, "message": message, **more}},
+                     headers={"x-ncp-request-id": request_id})
+
+
 def signed_get(emu, target: str, **headers: str) -> requests.Response:
     ts = str(signing.now_ms())
     signed = {signing.TIMESTAMP_HEADER: ts, signing.ACCESS_KEY_HEADER: emu.access_key,
@@ -229,17 +235,15 @@ def test_v3_missing_tag_is_tag_not_found(emulator):
 
 def test_v3_not_found_answered_as_400_is_still_not_found(emulator):
     # UNCONFIRMED in NCP's docs: the platform's standard says a missing single item may be a 400.
-    emulator.enqueue(400, {"error": {"errorCode": "NotFound", "message": "No such image."}},
-                     headers={"x-ncp-request-id": "0f7c1b9e-2b8e-4a51-9d7c-3c1f6f0f2a11"})
+    enqueue_ncp_error(emulator, 400, "NotFound", "No such image.", "0f7c1b9e-2b8e-4a51-9d7c-3c1f6f0f2a11")
     with v3_client(emulator) as client, pytest.raises(ImageNotFoundError) as caught:
         client.get_image("prod", "team/web")
     assert caught.value.request_id == "0f7c1b9e-2b8e-4a51-9d7c-3c1f6f0f2a11"
 
 
 def test_v3_invalid_parameter_shows_its_field_errors(emulator):
-    emulator.enqueue(400, {"error": {"errorCode": "InvalidParameter", "message": "The specified parameter is invalid.",
-                                     "fieldErrors": [{"field": "pageSize", "message": "must be at most 1000"}]}},
-                     headers={"x-ncp-request-id": "req-1234-5678"})
+    enqueue_ncp_error(emulator, 400, "InvalidParameter", "The specified parameter is invalid.", "req-1234-5678",
+                      fieldErrors=[{"field": "pageSize", "message": "must be at most 1000"}])
     with v3_client(emulator) as client, pytest.raises(NcrApiError) as caught:
         client.list_tags("prod", "team/web")
     assert type(caught.value) is NcrApiError
@@ -249,8 +253,7 @@ def test_v3_invalid_parameter_shows_its_field_errors(emulator):
 
 
 def test_request_id_header_is_kept_in_v2_too(emulator):
-    emulator.enqueue(403, {"error": {"errorCode": "230", "message": "Forbidden"}},
-                     headers={"x-ncp-request-id": "v2-req-0001"})
+    enqueue_ncp_error(emulator, 403, "230", "Forbidden", "v2-req-0001")
     with make_client(emulator) as client, pytest.raises(PermissionDeniedError) as caught:
         client.get_image("prod", "team/web")
     assert caught.value.request_id == "v2-req-0001"
