@@ -168,12 +168,16 @@ def _args(args: NcrImageArgs | None, registry: _Text, image_name: _Text, region:
         raise TypeError("NcrImage takes either an NcrImageArgs or keyword arguments, not both")
     if args.registry is None or args.image_name is None:  # an NcrImageArgs built with None
         raise needs
-    # A typo in a literal name fails here, on the line that wrote it, rather than later in an apply.
+    _validate_plain_names(args)
+    return args
+
+
+def _validate_plain_names(args: NcrImageArgs | NcrImageTagArgs) -> None:
+    """A typo in a literal name fails here, on the line that wrote it, rather than later in an apply."""
     if isinstance(args.registry, str):
         validate_registry(args.registry)
     if isinstance(args.image_name, str):
         validate_image_name(args.image_name)
-    return args
 
 
 def _image_id(registry: str, image_name: str) -> str:
@@ -359,10 +363,7 @@ def _tag_args(args: NcrImageTagArgs | None, registry: _Text, image_name: _Text, 
         raise TypeError("NcrImageTag takes either an NcrImageTagArgs or keyword arguments, not both")
     if args.registry is None or args.image_name is None or (args.tag, args.digest, args.most_recent) == (None,) * 3:
         raise _tag_needs()
-    if isinstance(args.registry, str):
-        validate_registry(args.registry)
-    if isinstance(args.image_name, str):
-        validate_image_name(args.image_name)
+    _validate_plain_names(args)
     if isinstance(args.tag, str):
         validate_tag(args.tag)
     if isinstance(args.digest, str):
