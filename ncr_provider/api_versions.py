@@ -97,10 +97,24 @@ class Dialect:
 
     # -- answers --
 
-    def image(self, data: Any, what: str) -> ImageDetails:
+    image_keys: tuple[str, str] = ("name", "namespace")
+    """The wire keys of an image answer's own name and its registry's name."""
+
+    def image(self, data: Any, what: str, registry: str | None = None, image_name: str | None = None) -> ImageDetails:
+        """Image details; an answer naming another image or registry than `registry`/`image_name` is refused."""
+        name_key, registry_key = self.image_keys
+        _about(data, what, {name_key: image_name, registry_key: registry})
+        return self._image(data, what)
+
+    def tag(self, data: Any, what: str, tag: str | None = None) -> TagDetails:
+        """Tag details; an answer naming another tag than `tag` is refused (a list entry passes None)."""
+        _about(data, what, {"name": tag})
+        return self._tag(data, what)
+
+    def _image(self, data: Any, what: str) -> ImageDetails:
         raise NotImplementedError
 
-    def tag(self, data: Any, what: str) -> TagDetails:
+    def _tag(self, data: Any, what: str) -> TagDetails:
         raise NotImplementedError
 
     def registry_entry(self, data: Any, what: str) -> dict[str, Any]:
@@ -173,10 +187,10 @@ class V2(Dialect):
         complete = isinstance(count, int) and index * size + len(results) >= count
         return Page(results, bool(results) and bool(data.get("next")) and not complete)
 
-    def image(self, data: Any, what: str) -> ImageDetails:
+    def _image(self, data: Any, what: str) -> ImageDetails:
         return ImageDetails.from_wire(data, what)
 
-    def tag(self, data: Any, what: str) -> TagDetails:
+    def _tag(self, data: Any, what: str) -> TagDetails:
         return TagDetails.from_wire(data, what)
 
     def registry_entry(self, data: Any, what: str) -> dict[str, Any]:
@@ -257,10 +271,12 @@ class V3(Dialect):
             return Page(items, index * size + len(items) < total)
         return Page(items, len(items) >= size)
 
-    def image(self, data: Any, what: str) -> ImageDetails:
+    image_keys = ("name", "registryName")
+
+    def _image(self, data: Any, what: str) -> ImageDetails:
         return ImageDetails.from_v3(data, what)
 
-    def tag(self, data: Any, what: str) -> TagDetails:
+    def _tag(self, data: Any, what: str) -> TagDetails:
         return TagDetails.from_v3(data, what)
 
     def registry_entry(self, data: Any, what: str) -> dict[str, Any]:
@@ -319,6 +335,21 @@ def _entry(data: Any, what: str, kind: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidResponseError(what=what, reason=f"each {kind} must be a JSON object, got a JSON {_json_kind(data)}")
     return data
+
+
+def _about(data: Any, what: str, expected: Mapping[str, str | None]) -> None:
+    """Refuse an answer about something else than was asked for: a verdict on prod/team/web must not rest on
+    details of team/other. Each present key must equal its expected value exactly (NCR names are lowercase, so
+    a difference in case is another name); an absent or null key is left to the model's own parsing."""
+    if not isinstance(data, dict):
+        return  # the model says what was wrong with the shape
+    for key, want in expected.items():
+        got = data.get(key)
+        if want is None or got is None:
+            continue
+        if got != want:
+            raise InvalidResponseError(what=what, reason=f"the answer is about {key} {_clean(got, 80)!r}, "
+                                                         f"not {want!r} as asked")
 
 
 def _clean(value: object, limit: int) -> str | None:

@@ -239,7 +239,7 @@ class NcrClient:
         path = self.image_path(registry, image_name)
         what = f"image {registry}/{image_name}"
         body = self.get_raw(path, what=what, not_found=self._image_not_found(registry, image_name))
-        return self.dialect.image(parse_json_object(body, what), what)
+        return self.dialect.image(parse_json_object(body, what), what, registry, image_name)
 
     def list_tags(self, registry: str, image_name: str, pagesize: int = 100) -> list[TagDetails]:
         """Every tag of an image, all pages read, newest first; ImageNotFoundError if the image does not exist."""
@@ -259,7 +259,7 @@ class NcrClient:
             return TagNotFoundError(registry=registry, image=image_name, tag=reference, region=self.settings.region, **kw)
 
         body = self.get_raw(path, what=what, not_found=not_found)
-        return self.dialect.tag(parse_json_object(body, what), what)
+        return self.dialect.tag(parse_json_object(body, what), what, reference)
 
     def _image_not_found(self, registry: str, image_name: str) -> Callable[..., NcrApiError]:
         def not_found(**kw: Any) -> NcrApiError:

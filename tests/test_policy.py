@@ -193,7 +193,7 @@ def test_fail_open_still_blocks_a_mutable_image_it_could_check(ncp_env, validate
 
 def test_answer_without_tag_mutability_is_treated_as_unchecked(ncp_env, validate):
     # given NCR answering 200 without saying whether the tags are mutable (fields may be missing)
-    ncp_env.enqueue(status=200, body={"name": "web", "namespace": "prod", "pull_count": 3})
+    ncp_env.enqueue(status=200, body={"name": "team/web", "namespace": "prod", "pull_count": 3})
 
     # when validated with failOpen false
     reports = validate(resource_args(deployment(IMMUTABLE), {"endpoint": ncp_env.url}))

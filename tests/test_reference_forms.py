@@ -117,7 +117,7 @@ def test_a_registry_list_with_a_wrong_type_fails_closed_and_is_not_asked_again(e
 
 @pytest.mark.parametrize("value", ["", 0, [], "false", "true", 1])
 def test_tag_mutability_that_is_not_a_boolean_is_could_not_check_through_the_client(emulator, value):
-    emulator.enqueue(status=200, body={"name": "web", "namespace": "prod", "tag_mutability_enabled": value})
+    emulator.enqueue(status=200, body={"name": "team/web", "namespace": "prod", "tag_mutability_enabled": value})
     with ImageLookup(settings_for(emulator)) as lookup:
         result = lookup.lookup(parse_reference("prod/team/web"))
     assert isinstance(result, InvalidResponseError)
