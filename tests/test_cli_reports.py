@@ -193,3 +193,57 @@ def test_a_bad_min_tag_age_is_bad_usage(ncp_env, value):
     result = run_cli("check", "--min-tag-age", value, "prod/team/web")
     assert result.returncode == 2
     assert ncp_env.requests == []
+
+
+# -- setup errors: a document still, saying the gate did not run ----------------------------------
+
+def setup_failures(tmp_path, emulator):
+    """(arguments, environment) of runs that end before any lookup: missing credentials, a bad cache TTL,
+    a bad reference, a stack export that is not JSON."""
+    stack = tmp_path / "stack.json"
+    stack.write_text("not json {")
+    creds = {"NCLOUD_ACCESS_KEY": emulator.access_key, "NCLOUD_SECRET_KEY": emulator.secret_key,
+             "NCR_ENDPOINT": emulator.url}
+    return [
+        (["prod/team/web"], {"NCR_ENDPOINT": emulator.url}),
+        (["prod/team/web"], {**creds, "NCR_CACHE_TTL": "abc", "NCR_CACHE_DIR": str(tmp_path / "cache")}),
+        (["prod/Team Web"], creds),
+        (["--from-stack", str(stack)], creds),
+    ]
+
+
+def test_sarif_on_a_setup_error_is_a_valid_log_of_an_unsuccessful_run(emulator, tmp_path, monkeypatch):
+    for args, env in setup_failures(tmp_path, emulator):
+        with monkeypatch.context() as m:
+            for name, value in env.items():
+                m.setenv(name, value)
+            result = run_cli("check", *args, "-o", "sarif")
+        assert result.returncode in (2, 3), (args, result.stderr)
+        document = json.loads(result.stdout)
+        validate_sarif(document)
+        run = document["runs"][0]
+        assert run["results"] == []
+        invocation = run["invocations"][0]
+        assert invocation["executionSuccessful"] is False and invocation["exitCode"] == result.returncode
+        notification = invocation["toolExecutionNotifications"][0]
+        assert notification["level"] == "error"
+        # the sentence stderr carried, once, as the notification's text
+        said = result.stderr.splitlines()[0].removeprefix("ncr-image: error: ").strip()
+        assert " ".join(said.split()).rstrip(".") in notification["message"]["text"], (said, notification)
+    assert emulator.requests == []
+
+
+def test_junit_on_a_setup_error_has_one_erroring_test_case(emulator, tmp_path, monkeypatch):
+    for args, env in setup_failures(tmp_path, emulator):
+        with monkeypatch.context() as m:
+            for name, value in env.items():
+                m.setenv(name, value)
+            result = run_cli("check", *args, "-o", "junit")
+        assert result.returncode in (2, 3), (args, result.stderr)
+        root = ElementTree.fromstring(result.stdout)
+        cases = list(root.iter("testcase"))
+        assert len(cases) == 1
+        error = cases[0].find("error")
+        assert error is not None and error.get("message")
+        assert root.get("errors") == "1"
+    assert emulator.requests == []

@@ -75,11 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         for message in exc.messages:
             error_line(message)
-        json_error(args, exc.kind, exc.messages, ExitCode.USAGE)
+        error_document(args, exc.kind, exc.messages, ExitCode.USAGE)
         return ExitCode.USAGE
     except Unanswered as exc:
         error_line(exc)
-        json_error(args, exc.kind, [str(exc)], ExitCode.UNANSWERED)
+        error_document(args, exc.kind, [str(exc)], ExitCode.UNANSWERED)
         return ExitCode.UNANSWERED
     except KeyboardInterrupt:
         # By now every lookup has stopped (ImageLookup.close ends waits and cuts connections): one line, no traceback.
@@ -99,16 +99,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.UNANSWERED
     except NcrError as exc:  # an error sentence we did not expect here is still a sentence
         error_line(exc)
-        json_error(args, type(exc).__name__, [str(exc)], ExitCode.UNANSWERED)
+        error_document(args, type(exc).__name__, [str(exc)], ExitCode.UNANSWERED)
         return ExitCode.UNANSWERED
 
 
-def json_error(args: argparse.Namespace, kind: str, messages: Sequence[str], code: int) -> None:
-    """With `-o json`, a program reading stdout still gets one document, saying what went wrong."""
-    if getattr(args, "output", None) != "json":
+def error_document(args: argparse.Namespace, kind: str, messages: Sequence[str], code: int) -> None:
+    """With `-o json`, `sarif` or `junit`, a program reading stdout still gets one document, saying what went wrong."""
+    output = getattr(args, "output", None)
+    if output not in ("json", "sarif", "junit"):
         return
     try:
-        write_error_document(sys.stdout, args.command, kind, messages, code)
+        if output == "json":
+            write_error_document(sys.stdout, args.command, kind, messages, code)
+        else:
+            import json
+
+            from .reports import check_junit_error, sarif_error_document
+
+            text = (json.dumps(sarif_error_document(kind, messages, code), indent=2) if output == "sarif"
+                    else check_junit_error(kind, messages))
+            print(text, file=sys.stdout)
         sys.stdout.flush()
     except OSError:  # a full disk or a closed pipe: the error line on stderr has said what there is to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

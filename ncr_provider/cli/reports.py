@@ -84,6 +84,24 @@ def sarif_document(outcomes: Sequence[Outcome], summary: Summary) -> dict[str, A
             if location:
                 result["locations"] = [location]
             results.append(result)
+    # Ciphertext secrets of --from-stack: named, since the gate could not look inside them.
+    notifications = [{"level": "warning", "message": {"text": f"{where}: {NOT_INSPECTED}."}}
+                     for where in summary.not_inspected]
+    return _sarif_log({"executionSuccessful": True, "exitCode": summary.exit_code,
+                       "toolExecutionNotifications": notifications}, results)
+
+
+def sarif_error_document(kind: str, messages: Sequence[str], exit_code: int) -> dict[str, Any]:
+    """The SARIF log of a run that ended before any result (missing credentials, a bad setting or
+    reference): no results, an unsuccessful invocation, and one error notification per problem, so a
+    code-scanning upload still gets a valid log that says the gate did not run."""
+    notifications = [{"level": "error", "message": {"text": _sentence(str(message))},
+                      "properties": {"type": kind}} for message in messages]
+    return _sarif_log({"executionSuccessful": False, "exitCode": exit_code,
+                       "toolExecutionNotifications": notifications}, [])
+
+
+def _sarif_log(invocation: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -99,11 +117,7 @@ def sarif_document(outcomes: Sequence[Outcome], summary: Summary) -> dict[str, A
                     "defaultConfiguration": {"level": level},
                 } for rule_id, (name, description, level) in RULES.items()],
             }},
-            # Ciphertext secrets of --from-stack: named, since the gate could not look inside them.
-            "invocations": [{"executionSuccessful": True, "exitCode": summary.exit_code,
-                             "toolExecutionNotifications": [
-                                 {"level": "warning", "message": {"text": f"{where}: {NOT_INSPECTED}."}}
-                                 for where in summary.not_inspected]}],
+            "invocations": [invocation],
             "results": results,
         }],
     }
@@ -165,6 +179,20 @@ def check_junit(outcomes: Sequence[Outcome], summary: Summary) -> str:
     suite.set("tests", str(len(outcomes) + len(summary.not_inspected)))
     root = ElementTree.Element("testsuites", {"name": "ncr-image", "tests": suite.get("tests", ""),
                                               "failures": str(summary.violations), "errors": str(summary.errors)})
+    root.append(suite)
+    ElementTree.indent(root)
+    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def check_junit_error(kind: str, messages: Sequence[str]) -> str:
+    """JUnit XML of a run that ended before any image was looked up: one erroring test case saying why,
+    so a CI test tab shows a broken gate rather than an empty (or unreadable) report."""
+    suite = ElementTree.Element("testsuite", {"name": "ncr-image check", "tests": "1", "failures": "0", "errors": "1",
+                                              "skipped": "0"})
+    case = ElementTree.SubElement(suite, "testcase", {"classname": "ncr-image.setup", "name": "ncr-image check"})
+    element = ElementTree.SubElement(case, "error", {"message": _xml_text(_sentence(str(messages[0]))), "type": kind})
+    element.text = _xml_text("\n".join(_sentence(str(m)) for m in messages))
+    root = ElementTree.Element("testsuites", {"name": "ncr-image", "tests": "1", "failures": "0", "errors": "1"})
     root.append(suite)
     ElementTree.indent(root)
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True)
