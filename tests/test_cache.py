@@ -273,13 +273,15 @@ def test_check_without_a_cache_writes_nothing_and_asks_every_time(ncp_env, tmp_p
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
-def test_check_with_a_bad_cache_ttl_in_the_environment_exits_3(ncp_env, tmp_path):
-
-
-    result = run_cli("check", "prod/team/web", "--cache", str(tmp_path),
-                     env={**os.environ, "NCR_CACHE_TTL": "soon"})
-    assert result.returncode == 3
-    assert "Invalid NCR_CACHE_TTL 'soon'" in result.stderr
+def test_check_with_a_bad_cache_ttl_in_the_environment_is_a_configuration_error(ncp_env, tmp_path):
+    # a bad setting is bad usage (2) of type ConfigurationError, as a bad NCLOUD_REGION is; not "could not check"
+    for args in (["--cache", str(tmp_path)], []):
+        result = run_cli("check", "prod/team/web", *args, "-o", "json",
+                         env={**os.environ, "NCR_CACHE_TTL": "soon", "NCR_CACHE_DIR": str(tmp_path / "env")})
+        assert result.returncode == 2, result.stderr
+        assert "Invalid NCR_CACHE_TTL 'soon'" in result.stderr
+        error = json.loads(result.stdout)["error"]
+        assert error["type"] == "ConfigurationError" and "NCR_CACHE_TTL" in error["message"]
     assert ncp_env.requests == []
 
 

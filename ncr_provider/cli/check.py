@@ -10,7 +10,6 @@ from ..errors import ConfigurationError, NcrError
 from .common import (
     OUTPUT_FORMATS,
     ExitCode,
-    Unanswered,
     UsageError,
     add_max_tag_age_option,
     add_ncp_options,
@@ -145,13 +144,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def open_cache(args: argparse.Namespace) -> DiskCache | None:
-    """The on-disk cache asked for by --cache / NCR_CACHE_DIR, or None; a bad NCR_CACHE_TTL means no answer (3)."""
+    """The on-disk cache asked for by --cache / NCR_CACHE_DIR, or None; a bad NCR_CACHE_TTL is a configuration
+    error (bad usage, 2) naming the variable, like every other bad setting: nothing was asked of NCR."""
     from ..cache import cache_from
 
     try:
         return cache_from(args.cache, args.cache_ttl)
     except ConfigurationError as exc:
-        raise Unanswered(str(exc)) from None
+        raise UsageError(str(exc), kind=type(exc).__name__) from None
 
 
 def gather_targets(args: argparse.Namespace) -> tuple[list[Target], list[str]]:
