@@ -456,3 +456,41 @@ def test_stack_config_points_the_providers_settings_at_the_emulator(emu, tmp_pat
     settings = resolve_settings(None, emu.stack_config(**{"ncloud:region": "SGN"}), {}, tmp_path / "no-profile")
     assert (settings.host, settings.region) == (emu.url, "SGN")
     assert settings.credentials() == (emu.access_key, emu.secret_key)
+
+
+@pytest.mark.parametrize("args", [["--port", "99999"], ["--port", "-5"], ["--port", "http"],
+                                  ["--latency", "-1"], ["--latency", "nan"], ["--latency", "inf"]])
+def test_bad_emulator_options_are_usage_errors_not_tracebacks(args):
+    from cli_runner import run_cli
+
+    result = run_cli("emulator", *args, timeout=20)
+    assert result.returncode == 2, result.stderr
+    assert "error: argument" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", [["-m", "ncr_provider.cli", "emulator", "-v"],
+                                     ["-m", "ncr_provider.cli", "-v", "emulator"],
+                                     ["-m", "ncr_provider.emulator", "-v"]])
+def test_emulator_v_logs_each_request_without_a_key(command):
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    proc = subprocess.Popen([sys.executable, *command, "--access-key", "CLIKEY", "--secret-key", "CLISECRET"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=root)
+    try:
+        emu_url = proc.stdout.readline().strip().rsplit(" ", 1)[1]
+        stub = type("Stub", (), {"url": emu_url, "access_key": "CLIKEY", "secret_key": "CLISECRET"})()
+        assert signed_get(stub, f"{KR}/repositories/ncpdocker/ncpdocker").status_code == 200
+        assert signed_get(stub, f"{KR}/repositories/ncpdocker/nothing-here").status_code == 404
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0
+        logged = proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    lines = [line for line in logged.splitlines() if "/repositories/" in line]
+    assert lines == [f"ncr emulator: GET {KR}/repositories/ncpdocker/ncpdocker -> 200",
+                     f"ncr emulator: GET {KR}/repositories/ncpdocker/nothing-here -> 404"], logged
+    assert "CLISECRET" not in logged and "CLIKEY" not in logged

@@ -24,6 +24,7 @@ from socketserver import TCPServer
 from typing import Any
 from urllib.parse import unquote
 
+from ..terminal import strip_control
 from .arguments import add_arguments
 from .models import ApiException, NcrBackend, epoch_ms
 from .responses import JSON_CONTENT_TYPE, NcrResponses, Response, encode_json, error_response, parse_query
@@ -80,6 +81,7 @@ class NcrEmulator:
         self.port = port
         self.tls = tls  # a server-side SSLContext serves https://, for testing TLS verification
         self.latency = 0.0
+        self.log_requests = False  # `-v`: each request's method, path and status to stderr; never headers (keys)
         self.clock_offset_ms = 0
         self._backend = NcrBackend()
         self._backend.load(_read_data(data))
@@ -291,6 +293,9 @@ class NcrEmulator:
         # Recorded before the answer is written, so a test reading `requests` after its response sees it.
         with self._lock:
             self._requests.append(record)
+        if self.log_requests:
+            print(f"ncr emulator: {strip_control(method)} {strip_control(target)} -> {status or 'fault'}",
+                  file=sys.stderr, flush=True)
 
 
 class _Server(ThreadingHTTPServer):
@@ -531,6 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ncr-emulator",
                                      description="Serve a local NAVER Cloud Container Registry API for tests.")
     add_arguments(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each request (method, path, status) to stderr")
     return serve(parser.parse_args(argv))
 
 
@@ -540,6 +546,7 @@ def serve(args: argparse.Namespace) -> int:
         emulator = NcrEmulator(access_key=args.access_key, secret_key=args.secret_key, data=args.data,
                                host=args.host, port=args.port)
         emulator.latency = args.latency
+        emulator.log_requests = bool(getattr(args, "verbose", False))  # `ncr-image -v emulator` or `emulator -v`
         emulator.start()
     except (OSError, ValueError, TypeError) as exc:
         print(f"ncr emulator: {exc}", file=sys.stderr)
