@@ -199,7 +199,7 @@ def resolve_key_pair(explicit: Mapping[str, str | None], stack_config: Mapping[s
 
     def from_env(s: Setting) -> tuple[str | None, str]:
         for var in s.env_vars:
-            value = _text(environ.get(var))
+            value = _key_text(environ.get(var))
             if value is not None:
                 return value, f"environment {var}"
         return None, "environment " + " or ".join(s.env_vars)
@@ -210,10 +210,10 @@ def resolve_key_pair(explicit: Mapping[str, str | None], stack_config: Mapping[s
         return (_text(read[0].section(profile).get(str(s.profile_key))),
                 f"profile file {path} [{profile}] {s.profile_key}")
 
-    places: list[tuple[str, Look]] = [("arguments", lambda s: (_text(explicit.get(s.name)), f"argument {s.name}"))]
+    places: list[tuple[str, Look]] = [("arguments", lambda s: (_key_text(explicit.get(s.name)), f"argument {s.name}"))]
     if stack_config is not None:
         places.append(("Pulumi config",
-                       lambda s: (_text(stack_config.get(s.pulumi_key)), f"Pulumi config {s.pulumi_key}")))
+                       lambda s: (_key_text(stack_config.get(s.pulumi_key)), f"Pulumi config {s.pulumi_key}")))
     places += [("the environment", from_env), (f"profile file {path} [{profile}]", from_file)]
 
     for index, (source, look) in enumerate(places):
@@ -325,6 +325,16 @@ def validate_key(name: str, value: str | None, where: str | None = None) -> None
             raise ConfigurationError(
                 reason=f"The {label}{source} contains a {kind} character (U+{ord(c):04X} at position {position}); "
                        "NCP keys are printable ASCII: copy the key again without it")
+
+
+def _key_text(value: object) -> str | None:
+    """A key as given; None and blank text count as unset, as for every setting. Only a trailing line end (what
+    reading a key from a file or a secret store often adds) is dropped: any other whitespace, leading or
+    trailing, is left for validate_key to refuse, since a key with spaces around it was pasted from somewhere
+    that may have added more."""
+    if value is None or not str(value).strip():
+        return None
+    return str(value).rstrip("\r\n")
 
 
 def _text(value: object) -> str | None:

@@ -165,3 +165,26 @@ def test_repr_masks_keys(tmp_path):
     settings = resolve_settings({"access_key": "AKIA12345678", "secret_key": "TOPSECRET"}, None, {}, tmp_path / "none")
     assert "TOPSECRET" not in repr(settings) and "AKIA12345678" not in repr(settings)
     assert "AKIA****" in repr(settings)
+
+
+@pytest.mark.parametrize("value,position,code", [(" AK", 1, "0020"), ("AK ", 3, "0020"), ("\tAK", 1, "0009"),
+                                                 ("AK\t\n", 3, "0009"), ("\nAK", 1, "000A")])
+def test_a_key_with_whitespace_around_it_is_refused_from_every_place(tmp_path, value, position, code):
+    # leading or trailing spaces and tabs are refused, as the README says, never silently dropped
+    places = [({"access_key": value, "secret_key": "SK"}, None, {}, "argument access_key"),
+              ({}, {"ncloud:accessKey": value, "ncloud:secretKey": "SK"}, {}, "Pulumi config ncloud:accessKey"),
+              ({}, None, {"NCLOUD_ACCESS_KEY": value, "NCLOUD_SECRET_KEY": "SK"}, "environment NCLOUD_ACCESS_KEY")]
+    for explicit, stack, environ, where in places:
+        with pytest.raises(ConfigurationError) as caught:
+            resolve_settings(explicit, stack, environ, tmp_path / "none")
+        assert f"The access key from {where} contains a whitespace or control character (U+{code} at position " \
+               f"{position})" in str(caught.value)
+        assert value.strip() not in str(caught.value)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\n\n"])
+def test_a_trailing_line_end_on_a_key_is_dropped(tmp_path, end):
+    # what `cat key.txt` or a secret store adds: the key is used without it (the README says so)
+    settings = resolve_settings({}, None, {"NCLOUD_ACCESS_KEY": "AK" + end, "NCLOUD_SECRET_KEY": "SK" + end},
+                                tmp_path / "none")
+    assert settings.credentials() == ("AK", "SK")
