@@ -14,7 +14,16 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 from .signing import mask
-from .sites import API_VERSION, API_VERSIONS, DEFAULT_REGION, DEFAULT_SITE, SITES, api_endpoint, api_sites
+from .sites import (
+    API_VERSION,
+    API_VERSIONS,
+    DEFAULT_REGION,
+    DEFAULT_SITE,
+    ENDPOINT_ONLY_SITES,
+    SITES,
+    api_endpoint,
+    api_sites,
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
             "ncloud_secret_access_key", None, "NCP API secret key (set it as a Pulumi secret)"),
     Setting("region", "ncloud:region", ("NCLOUD_REGION",), None, DEFAULT_REGION,
             "KR, SGN or JPN on site public; KR or KRS on site gov"),
-    Setting("site", "ncloud:site", ("NCLOUD_SITE",), None, DEFAULT_SITE, "public or gov"),
+    Setting("site", "ncloud:site", ("NCLOUD_SITE",), None, DEFAULT_SITE, "public or gov; fin only with an endpoint"),
     Setting("profile", "ncloud:profile", ("NCLOUD_PROFILE",), None, "DEFAULT",
             "section of the profile file to read keys from"),
     Setting("endpoint", "ncr:endpoint", ("NCR_ENDPOINT",), None, None,
@@ -146,7 +155,7 @@ def resolve_settings(
         return next((t for t in map(_text, candidates) if t is not None), s.default)
 
     values = {name: first(name) for name in SETTINGS_BY_NAME if name not in KEY_PAIR}
-    site = validate_site(values["site"] or DEFAULT_SITE)
+    site = validate_site(values["site"] or DEFAULT_SITE, endpoint_given=bool(values["endpoint"]))
     region = validate_region(values["region"] or DEFAULT_REGION, site)
     endpoint = validate_endpoint(values["endpoint"]) if values["endpoint"] else None
     profile = values["profile"] or PROFILE_SECTION
@@ -242,12 +251,21 @@ def _label(s: Setting) -> str:
     return s.name.replace("_", " ")
 
 
-def validate_site(site: str) -> str:
+def validate_site(site: str, endpoint_given: bool = False) -> str:
+    """The site whose paths and regions requests use: `public` or `gov`; `fin` (NCP's tools' name for the
+    financial cloud, whose NCR API host NCP does not document) only with an endpoint, spoken to as its
+    ENDPOINT_ONLY_SITES row says. Without one, a ConfigurationError says an endpoint is needed."""
     key = str(site).strip().lower()
+    if key in ENDPOINT_ONLY_SITES:
+        if not endpoint_given:
+            raise ConfigurationError(
+                reason=f"Site {key!r} needs an endpoint: NCP documents no NCR API host for it. Set its API endpoint "
+                       "(ncr:endpoint, NCR_ENDPOINT or --endpoint)")
+        return ENDPOINT_ONLY_SITES[key]
     if key not in SITES:
         raise ConfigurationError(
             reason=f"Unknown site {site!r}: valid sites are {', '.join(SITES)} "
-                   "(for the financial cloud, set the endpoint explicitly)")
+                   f"({', '.join(ENDPOINT_ONLY_SITES)} with an explicit endpoint)")
     return key
 
 

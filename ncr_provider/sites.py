@@ -138,6 +138,11 @@ def _sites(version: str) -> dict[str, Site]:
 # site -> its v2 host and region prefixes; the order of the rows is the order users read.
 SITES: Mapping[str, Site] = _sites(API_VERSION)
 DEFAULT_SITE = "public"
+
+# Sites NCP's own tools know (NCLOUD_SITE) whose NCR API host NCP does not document: usable only with an
+# explicit endpoint, which is then spoken to with the paths and regions of the site named here (the way
+# references to such a site's Docker hosts are already looked up through an endpoint).
+ENDPOINT_ONLY_SITES: Mapping[str, str] = {"fin": "public"}
 DEFAULT_REGION = "KR"
 
 

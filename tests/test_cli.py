@@ -151,3 +151,20 @@ def test_emulator_subcommand_serves_signed_requests_until_terminated():
         process.terminate()
         process.wait(timeout=10)
     assert process.returncode == 0
+
+
+def test_site_fin_works_with_an_endpoint_and_asks_for_one_without(ncp_env, monkeypatch):
+    from cli_runner import run_cli as run
+
+    monkeypatch.setenv("NCLOUD_SITE", "fin")
+    result = run("check", "prod/team/web")
+    assert result.returncode == 0, result.stderr
+    assert len(ncp_env.requests) == 1
+    assert run("get", "prod/team/web", "--site", "fin").returncode == 0
+    monkeypatch.delenv("NCR_ENDPOINT")
+    for args in (["check", "prod/team/web"], ["get", "prod/team/web", "--site", "fin"]):
+        result = run(*args)
+        assert result.returncode == 2
+        assert result.stderr.strip() == ("ncr-image: error: Site 'fin' needs an endpoint: NCP documents no NCR API "
+                                         "host for it. Set its API endpoint (ncr:endpoint, NCR_ENDPOINT or --endpoint)")
+    assert len(ncp_env.requests) == 2

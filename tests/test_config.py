@@ -133,7 +133,9 @@ def test_endpoint_replaces_only_the_host(tmp_path):
 @pytest.mark.parametrize("explicit,message", [
     ({"region": "US"}, "Unknown region 'US' for site public: valid regions are KR, SGN, JPN"),
     ({"site": "gov", "region": "SGN"}, "Unknown region 'SGN' for site gov: valid regions are KR, KRS"),
-    ({"site": "moon"}, "Unknown site 'moon': valid sites are public, gov (for the financial cloud, set the endpoint explicitly)"),
+    ({"site": "moon"}, "Unknown site 'moon': valid sites are public, gov (fin with an explicit endpoint)"),
+    ({"site": "fin"}, "Site 'fin' needs an endpoint: NCP documents no NCR API host for it. Set its API endpoint "
+                      "(ncr:endpoint, NCR_ENDPOINT or --endpoint)"),
     ({"endpoint": "http://ncr.example.com"},
      "Invalid endpoint 'http://ncr.example.com': http:// is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost); use https://"),
     ({"endpoint": "https://user:pw@ncr.example.com"},
@@ -188,3 +190,12 @@ def test_a_trailing_line_end_on_a_key_is_dropped(tmp_path, end):
     settings = resolve_settings({}, None, {"NCLOUD_ACCESS_KEY": "AK" + end, "NCLOUD_SECRET_KEY": "SK" + end},
                                 tmp_path / "none")
     assert settings.credentials() == ("AK", "SK")
+
+
+def test_site_fin_with_an_endpoint_is_spoken_to_with_the_public_sites_paths(tmp_path):
+    # NCLOUD_SITE=fin is what NCP's own tools use for the financial cloud; its NCR API host is undocumented
+    settings = resolve_settings(None, None, {"NCLOUD_SITE": "FIN", "NCR_ENDPOINT": "https://ncr.fin.example"},
+                                tmp_path / "none")
+    assert settings.base_url == "https://ncr.fin.example/ncr/api/v2"
+    assert resolve_settings({"site": "fin", "endpoint": "https://ncr.fin.example", "region": "SGN"}, None, {},
+                            tmp_path / "none").base_url == "https://ncr.fin.example/ncr/sgn-api/v2"

@@ -62,7 +62,7 @@ def add_ncp_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--region", metavar="R",
                        help="KR, SGN or JPN (site public), KR or KRS (site gov); default NCLOUD_REGION or KR. "
                             "A Docker reference's host picks its own region.")
-    group.add_argument("--site", metavar="SITE", help="public or gov; default NCLOUD_SITE or public")
+    group.add_argument("--site", metavar="SITE", help="public or gov (fin with --endpoint); default NCLOUD_SITE or public")
     group.add_argument("--endpoint", metavar="URL",
                        help="scheme://host[:port] replacing the NCR API host (https, or http for loopback); "
                             "default NCR_ENDPOINT")
@@ -106,15 +106,17 @@ def resolve(args: argparse.Namespace) -> Settings:
 
     explicit = {name: getattr(args, name, None) for name in ("region", "site", "endpoint", "profile", "api_version")}
     try:
+        site = None
         if explicit["site"]:
-            validate_site(explicit["site"])
+            # The endpoint may still come from the environment: resolve_settings judges `fin` without one.
+            site = validate_site(explicit["site"], endpoint_given=True)
         if explicit["endpoint"]:
             validate_endpoint(explicit["endpoint"])
         if explicit["api_version"]:
             # The site may still come from the environment: resolve_settings judges v3 on gov.
-            validate_api_version(explicit["api_version"], explicit["site"] and explicit["site"].strip().lower())
-        if explicit["region"] and explicit["site"]:
-            validate_region(explicit["region"], explicit["site"])
+            validate_api_version(explicit["api_version"], site)
+        if explicit["region"] and site:
+            validate_region(explicit["region"], site)
         elif explicit["region"]:
             # The site may still come from the environment: here reject only a region no site has.
             if not any(explicit["region"].strip().upper() in site.prefixes for site in SITES.values()):
