@@ -300,6 +300,26 @@ def tag_reference(registry: str, image_name: str, tag: str, region: str, site: s
 _HOST_RUN_RE = re.compile(r"[A-Za-z0-9_.-]+")
 _PORT_RE_IN_TEXT = re.compile(r":[^/\s\"'<>(){}\[\],]*")
 _TOKEN_TAIL_RE = re.compile(r"[^\s\"'<>(){}\[\],]*")
+# In free text, a sentence ends a token without being part of it: `... is prod.kr.ncr.ntruss.com/team/web.`
+# names `team/web`. A value that is exactly one token keeps these characters (and is malformed with them).
+_SENTENCE_PUNCTUATION = ".,;:)]}'\"!"
+# `scheme://` (and userinfo) right before a host: a URL such as `https://<host>/v2/` is not a Docker
+# reference (docker pull takes no scheme), so it names no image and is neither checked nor an error.
+_URL_LOOKBEHIND = 256  # how far before a host userinfo's `://` is looked for: bounds the cost per host
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+
+
+def _is_url_host(text: str, start: int) -> bool:
+    """Whether the host starting at `start` is the host of a URL (`scheme://host` or `scheme://user@host`)."""
+    if text.startswith("@", start - 1):
+        mark = text.rfind("://", max(0, start - _URL_LOOKBEHIND), start)
+        if mark < 0 or any(c.isspace() or c == "/" for c in text[mark + 3:start]):
+            return False
+    elif text.startswith("://", start - 3):
+        mark = start - 3
+    else:
+        return False
+    return mark > 0 and text[mark - 1] in _SCHEME_CHARS
 
 
 def _embedded(text: str) -> list[str]:
@@ -321,8 +341,15 @@ def _embedded_spans(text: str) -> list[tuple[int, int]]:
         if text.startswith("/", end):
             tail = _TOKEN_TAIL_RE.match(text, end)
             assert tail is not None, "the tail pattern matches whatever follows the '/'"
-            end = tail.end()
+            slash, end = end, tail.end()
+            resume = end
+            if _is_url_host(text, run.start()):
+                continue  # a URL to an NCR host, not a pull reference: read past, never reported
+            if (run.start(), end) != (0, len(text)):  # free text: sentence punctuation ends the token
+                while end > slash + 1 and text[end - 1] in _SENTENCE_PUNCTUATION:
+                    end -= 1
             spans.append((run.start(), end))
+            continue
         # else a bare host (a login server, a URL's host with no path) names no image
         resume = end
     return spans

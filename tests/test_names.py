@@ -265,7 +265,15 @@ def test_replace_references_replaces_whole_tokens_only():
     ("prod.kr.ncr.ntruss.com/team/web " * 3, [("prod.kr.ncr.ntruss.com/team/web", None)] * 3),
     # a bare host (a login server) or a host inside a URL with no image path names no image
     ("docker login prod.kr.ncr.ntruss.com && curl https://prod.kr.ncr.ntruss.com", []),
-    ("see https://prod.kr.ncr.ntruss.com/team/web:1 now", [("prod.kr.ncr.ntruss.com/team/web:1", None)]),
+    # a URL to an NCR host is not a pull reference (docker pull takes no scheme): ignored, not an error
+    ("see https://prod.kr.ncr.ntruss.com/team/web:1 now", []),
+    ("see https://prod.kr.ncr.ntruss.com/v2/ or https://u:p@prod.kr.ncr.ntruss.com/v2/.", []),
+    # in prose, sentence punctuation ends a reference; a value that is exactly one token keeps it (malformed)
+    ("Our image is prod.kr.ncr.ntruss.com/team/web.", [("prod.kr.ncr.ntruss.com/team/web", None)]),
+    ("pull prod.kr.ncr.ntruss.com/hello/world; run prod.kr.ncr.ntruss.com/team/web:1.2!",
+     [("prod.kr.ncr.ntruss.com/hello/world", None), ("prod.kr.ncr.ntruss.com/team/web:1.2", None)]),
+    ("prod.kr.ncr.ntruss.com/hello/world;", [("prod.kr.ncr.ntruss.com/hello/world;", "InvalidNameError")]),
+    ("see prod.kr.ncr.ntruss.com/team/...", [("prod.kr.ncr.ntruss.com/team/", "InvalidNameError")]),
 ])
 def test_the_scanner_reads_hostile_text_once_and_whole(text, expected):
     found = find_references({"command": text})

@@ -1,0 +1,55 @@
+"""`check --from-stack` on what real stacks hold: prose and URLs beside references, stdin, malformed entries.
+Each runs the CLI as its own process against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import json
+
+from cli_runner import image_requests, run_cli
+
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+
+
+def stack_document(*resources: object) -> str:
+    return json.dumps({"version": 3, "deployment": {"resources": list(resources)}})
+
+
+def config_map(name: str, data: dict) -> dict:
+    return {"urn": f"urn:pulumi:dev::p::{CONFIG_MAP}::{name}", "type": CONFIG_MAP,
+            "inputs": {"data": data}, "outputs": {"data": data}}
+
+
+def check_stack(ncp_env, tmp_path, *resources: object, stdin: bool = False):
+    if stdin:
+        return run_cli("check", "--from-stack", "-", "--output", "json", stdin=stack_document(*resources))
+    path = tmp_path / "stack.json"
+    path.write_text(stack_document(*resources))
+    return run_cli("check", "--from-stack", str(path), "--output", "json")
+
+
+def test_prose_and_urls_in_a_config_map_are_not_broken_references(ncp_env, tmp_path):
+    # given a ConfigMap whose values are sentences and links around NCR host names
+    result = check_stack(ncp_env, tmp_path, config_map("notes", {
+        "readme": "Our image is prod.kr.ncr.ntruss.com/team/web.",
+        "docs": "see https://prod.kr.ncr.ntruss.com/v2/",
+        "script": "docker pull prod.kr.ncr.ntruss.com/hello/world; echo done",
+        "list": "images: prod.kr.ncr.ntruss.com/hello/world:1.1, prod.kr.ncr.ntruss.com/team/web!",
+    }))
+    # then the sentence punctuation ends each reference, the URL names no image, and everything passes
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    refs = sorted(r["ref"] for image in doc["images"] for r in image["references"])
+    assert refs == ["prod.kr.ncr.ntruss.com/hello/world", "prod.kr.ncr.ntruss.com/hello/world:1.1",
+                    "prod.kr.ncr.ntruss.com/team/web"]
+    assert sorted(image_requests(ncp_env)) == ["/ncr/api/v2/repositories/prod/hello%2Fworld",
+                                               "/ncr/api/v2/repositories/prod/team%2Fweb"]
+
+
+def test_a_malformed_reference_in_prose_is_still_reported(ncp_env, tmp_path):
+    # given prose with a reference attempt that is broken inside (not just followed by a full stop)
+    result = check_stack(ncp_env, tmp_path, config_map("notes", {"readme": "Pull prod.kr.ncr.ntruss.com/Team/Web."}))
+    # then it is reported as malformed, the punctuation aside, and nothing is looked up
+    assert result.returncode == 3, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    assert [r["ref"] for image in doc["images"] for r in image["references"]] == ["prod.kr.ncr.ntruss.com/Team/Web"]
+    assert image_requests(ncp_env) == []
