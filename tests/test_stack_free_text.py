@@ -53,3 +53,24 @@ def test_a_malformed_reference_in_prose_is_still_reported(ncp_env, tmp_path):
     doc = json.loads(result.stdout)
     assert [r["ref"] for image in doc["images"] for r in image["references"]] == ["prod.kr.ncr.ntruss.com/Team/Web"]
     assert image_requests(ncp_env) == []
+
+
+def test_from_stack_dash_reads_the_export_from_stdin(ncp_env, tmp_path):
+    # given `pulumi stack export | ncr-image check --from-stack -`
+    deployment = {"urn": "urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::web", "type": "kubernetes:apps/v1:Deployment",
+                  "inputs": {"image": "prod.kr.ncr.ntruss.com/team/web:1.2.1"}, "outputs": {}}
+    result = check_stack(ncp_env, tmp_path, deployment, stdin=True)
+    # then the export on stdin is read like a file, and its reference is named as coming from stdin
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    assert [(r["ref"], r["origin"]) for image in doc["images"] for r in image["references"]] == [
+        ("prod.kr.ncr.ntruss.com/team/web:1.2.1", "stdin: web (kubernetes:apps/v1:Deployment) inputs.image")]
+    assert image_requests(ncp_env) == ["/ncr/api/v2/repositories/prod/team%2Fweb"]
+
+
+def test_stdin_is_read_only_once(ncp_env):
+    result = run_cli("check", "--from-stack", "-", "--from-file", "-", stdin="{}")
+    assert result.returncode == 2
+    assert "stdin ('-') can be read only once" in result.stderr
+    assert ncp_env.requests == []
+

@@ -79,7 +79,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     parser.add_argument("--from-file", metavar="FILE", action="append", default=[],
                         help="read one REF a line ('-' for stdin; blank lines and # comments skipped); repeatable")
     parser.add_argument("--from-stack", metavar="FILE", action="append", default=[],
-                        help="check every NCR image in `pulumi stack export` output (NcrImage resources and "
+                        help="check every NCR image in `pulumi stack export` output ('-' for stdin; NcrImage resources and "
                              "references in any resource's inputs or outputs); repeatable")
     add_max_tag_age_option(parser)
     parser.add_argument("--min-tag-age", type=positive_int, metavar="MINUTES",
@@ -162,8 +162,8 @@ def gather_targets(args: argparse.Namespace) -> tuple[list[Target], list[str]]:
     """
     if not (args.refs or args.from_file or args.from_stack):
         raise UsageError("nothing to check: give REFs, --from-file or --from-stack")
-    if args.from_file.count("-") > 1:
-        raise UsageError("--from-file - (stdin) can be given only once")
+    if args.from_file.count("-") + args.from_stack.count("-") > 1:
+        raise UsageError("stdin ('-') can be read only once: give it to one --from-file or --from-stack")
     problems = Problems()
     targets, bad = from_arguments(args.refs)
     problems.extend(bad)
@@ -172,7 +172,7 @@ def gather_targets(args: argparse.Namespace) -> tuple[list[Target], list[str]]:
         targets += found
     not_inspected: list[str] = []
     for path in args.from_stack:
-        scan = from_stack_file(path)
+        scan = from_stack_file(path, sys.stdin)
         targets += scan.targets
         not_inspected += scan.not_inspected
     if problems:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from ..errors import InvalidNameError
 from ..names import ImageRef, find_references, split_image_id, validate_image_name, validate_registry
@@ -28,19 +28,28 @@ class StackScan:
     """Where a ciphertext secret sits (`stack.json: cart (docker:...) inputs.registryAuth`): not inspected."""
 
 
-def from_stack_file(path: str) -> StackScan:
-    """Targets from `--from-stack FILE`; an unreadable, non-export or absurdly nested file is a usage error."""
-    too_deep = UsageError(f"--from-stack {path} is nested too deeply to be a stack export "
+def from_stack_file(path: str, stdin: IO[str] | None = None) -> StackScan:
+    """Targets from `--from-stack FILE` (`-` reads `stdin`, as `pulumi stack export | ncr-image check
+    --from-stack -`); an unreadable, non-export or absurdly nested file is a usage error."""
+    name = "stdin" if path == "-" else path
+    too_deep = UsageError(f"--from-stack {name} is nested too deeply to be a stack export "
                           "(JSON deeper than Python's recursion limit); give the output of `pulumi stack export`")
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            document = json.load(fh)
+        if path == "-":
+            if stdin is None:
+                raise UsageError("--from-stack - reads stdin, and there is none here")
+            text = stdin.read()
+            document = json.loads(text[1:] if text.startswith("\ufeff") else text)
+        else:
+            with open(path, encoding="utf-8-sig") as fh:
+                document = json.load(fh)
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read --from-stack {path}: {describe_os_error(exc)}") from None
+        raise UsageError(f"cannot read --from-stack {name}: {describe_os_error(exc)}") from None
     except RecursionError:
         raise too_deep from None
     except ValueError as exc:
-        raise UsageError(f"--from-stack {path} is not JSON ({exc}); give the output of `pulumi stack export`") from None
+        raise UsageError(f"--from-stack {name} is not JSON ({exc}); give the output of `pulumi stack export`") from None
+    path = name
     resources = _resources(document)
     if resources is None:
         raise UsageError(f"--from-stack {path} has no deployment.resources list; give the output of `pulumi stack export`")
