@@ -42,7 +42,6 @@ def test_an_ncr_image_resource_is_read_from_its_outputs_and_other_types_from_the
                  {"registry": "prod", "image_name": "team/web", "region": "jpn"}),
         resource("docker:index/container:Container", "cart", {"image": "sgn-apps.sg.ncr.ntruss.com/shop/cart:3.1.0"}),
         resource("aws:s3/bucket:Bucket", "logs", {"bucket": "logs"}),
-        "not a resource",
     ], "stack.json")
     # then the NcrImage is one target in its region, the container's reference another, and nothing else
     assert [(t.ref.key, t.ref.region, t.origin.rsplit(" ", 1)[-1]) for t in scan.targets] == [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from cli_runner import image_requests, run_cli
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
@@ -74,3 +75,24 @@ def test_stdin_is_read_only_once(ncp_env):
     assert "stdin ('-') can be read only once" in result.stderr
     assert ncp_env.requests == []
 
+
+GOOD = {"urn": "urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::web", "type": "kubernetes:apps/v1:Deployment",
+        "inputs": {"image": "prod.kr.ncr.ntruss.com/team/web:1.2.1"}}
+
+
+@pytest.mark.parametrize("entry,expected", [
+    (None, "deployment.resources[1] is null, not a resource object"),
+    (7, "deployment.resources[1] is a number, not a resource object"),
+    ({"urn": "urn:pulumi:dev::p::x:y:Z::cm", "type": "x:y:Z", "outputs": ["prod.kr.ncr.ntruss.com/team/web"]},
+     "deployment.resources[1] (urn:pulumi:dev::p::x:y:Z::cm) has outputs that is a list, not an object of properties"),
+    ({"urn": "urn:pulumi:dev::p::x:y:Z::cm", "type": "x:y:Z", "inputs": "prod.kr.ncr.ntruss.com/team/web"},
+     "deployment.resources[1] (urn:pulumi:dev::p::x:y:Z::cm) has inputs that is a string, not an object of properties"),
+])
+def test_a_malformed_stack_entry_is_a_usage_error_never_a_silent_pass(ncp_env, tmp_path, entry, expected):
+    # given an export with a good resource and an entry the gate cannot read
+    result = check_stack(ncp_env, tmp_path, GOOD, entry)
+    # then the run is a usage error naming the entry and what was wrong, and nothing is sent
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == (f"ncr-image: error: --from-stack {tmp_path / 'stack.json'}: {expected}; "
+                             "give the output of `pulumi stack export`\n")
+    assert ncp_env.requests == []

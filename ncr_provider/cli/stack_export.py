@@ -71,9 +71,8 @@ def from_resources(resources: list[Any], source: str) -> StackScan:
     cannot be read or placed becomes a target carrying its error, so one bad token is reported for
     its resource while every other reference is still checked."""
     scan = StackScan()
-    for resource in resources:
-        if not isinstance(resource, dict):
-            continue
+    for index, resource in enumerate(resources):
+        _require_shape(resource, index, source)
         urn = str(resource.get("urn", ""))
         rtype = str(resource.get("type", ""))
         label = f"{source}: {urn.rsplit('::', 1)[-1] or '?'} ({rtype or 'unknown type'})"
@@ -91,6 +90,36 @@ def from_resources(resources: list[Any], source: str) -> StackScan:
             scan.targets.append(Target(found.text, found.ref, f"{label} {found.path}", error=found.error,
                                       in_stack=True, file=source, resource=urn, path=found.path))
     return scan
+
+
+def _require_shape(resource: Any, index: int, source: str) -> None:
+    """Refuse a resource entry the gate cannot read, so no reference hides in it behind a silent pass."""
+    if not isinstance(resource, dict):
+        raise UsageError(f"--from-stack {source}: deployment.resources[{index}] is {_json_kind(resource)}, not a "
+                         "resource object; give the output of `pulumi stack export`")
+    for part in ("inputs", "outputs"):
+        value = resource.get(part)
+        if value is not None and not isinstance(value, dict):
+            urn = resource.get("urn")
+            where = f"deployment.resources[{index}] ({urn})" if isinstance(urn, str) and urn else \
+                f"deployment.resources[{index}]"
+            raise UsageError(f"--from-stack {source}: {where} has {part} that is {_json_kind(value)}, not an "
+                             "object of properties; give the output of `pulumi stack export`")
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in words: `null`, `a number`, `a list`, `a string`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__
 
 
 def _ncr_image_target(resource: dict, properties: dict[str, dict], label: str) -> Target:
