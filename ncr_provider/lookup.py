@@ -12,12 +12,16 @@ from typing import Any
 from .cache import DETAILS, PRIVATE_IDS, TAG, TAGS, DiskCache
 from .client import ClientOptions, NcrClient
 from .config import SITES, Settings, validate_region, validate_site
-from .errors import NcrError, TransportError, UnmappedReferenceError
+from .errors import ConfigurationError, NcrError, TransportError, UnmappedReferenceError
 from .model import ImageDetails, TagDetails
 from .names import ImageRef
 from .sites import API_VERSION
 
 Result = ImageDetails | NcrError
+# In a region's private id map: what joins the registries that share one id (never in a registry name),
+# and the prefix of the keys that list its registries by name (a ':' is never in a private id).
+_AMBIGUOUS = " "
+_REGISTRY_KEY = "registry:"
 TagsResult = tuple[TagDetails, ...] | NcrError
 """An image's tags, every page read, newest first; or why they could not be read."""
 TagResult = TagDetails | NcrError
@@ -68,6 +72,8 @@ class ImageLookup:
         """
         site, region = self.place(ref)
         if ref.private_id is None:
+            if ref.site == site and ref.region is None and len(SITES[site].prefixes) > 1:
+                region = self._public_region(ref, site, region)  # a host naming no region (gov)
             return LookupKey(site, region, ref.registry or "", ref.image_name)
         registry, region = self._private_registry(ref, site, region)
         return LookupKey(site, region, registry, ref.image_name)
@@ -87,12 +93,38 @@ class ImageLookup:
         region = ref.region or (self.settings.region if site == self.settings.site else next(iter(SITES[site].prefixes)))
         return site, validate_region(region, site)
 
+    def _public_region(self, ref: ImageRef, site: str, region: str) -> str:
+        """The region of the site whose registry list holds the reference's registry, the configured one
+        first: a Docker host that names no region (`<registry>.ncr.gov-ntruss.com`) can be any of them.
+
+        A registry no list holds is looked up in the configured region (and reported missing there);
+        a list that cannot be read then raises its error rather than passing the image as missing.
+        """
+        failure: NcrError | None = None
+        for candidate in [region, *(r for r in SITES[site].prefixes if r != region)]:
+            try:
+                if _REGISTRY_KEY + (ref.registry or "") in self.private_ids(site, candidate):
+                    return candidate
+            except ConfigurationError:
+                return region  # the site cannot be asked at all (v3 on gov): the lookup itself says so
+            except NcrError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        return region
+
     def _private_registry(self, ref: ImageRef, site: str, region: str) -> tuple[str, str]:
         """The registry whose private_id the reference names, and its region; a host without a region
-        code (gov) is looked for in every region of its site, the configured one first."""
+        code (gov) is looked for in every region of its site, the configured one first. An id two
+        registries share cannot be placed: it is reported naming both, never resolved to either."""
         regions = [region] if ref.region else [region, *(r for r in SITES[site].prefixes if r != region)]
         for candidate in regions:
             registry = self.private_ids(site, candidate).get(ref.private_id or "")
+            if registry is not None and _AMBIGUOUS in registry:
+                raise UnmappedReferenceError(
+                    reference=ref.key, reason=f"registries {' and '.join(registry.split(_AMBIGUOUS))} of site "
+                                              f"{site}, region {candidate} share private endpoint id "
+                                              f"{ref.private_id!r}, so it names neither")
             if registry is not None:
                 return registry, candidate
         where = f"region {regions[0]}" if len(regions) == 1 else f"regions {', '.join(regions)}"
@@ -101,7 +133,11 @@ class ImageLookup:
                                       f"endpoint id {ref.private_id!r}")
 
     def private_ids(self, site: str, region: str) -> dict[str, str]:
-        """`private_id` (lowercased) -> registry name for one region, from its registry list, read once."""
+        """`private_id` (lowercased) -> registry name for one region, from its registry list, read once.
+
+        An id two registries share maps to their names joined by a space (no registry name holds one);
+        each registry of the list is also a key `registry:<name>` (no private id holds a ':').
+        """
         with self._lock:
             existing = self._private_ids.get((site, region))
             reader = existing is None
@@ -123,10 +159,17 @@ class ImageLookup:
             registries = self._client(site, region).list_registry_details()
             ids: dict[str, str] = {}
             for entry in registries:
+                if not entry.name:
+                    continue
+                ids[_REGISTRY_KEY + entry.name] = entry.name
                 # The id, and the first label of the private endpoint host where only that is given.
-                for private_id in (entry.private_id, (entry.private_endpoint or "").partition(".")[0]):
-                    if private_id and entry.name:
-                        ids.setdefault(private_id.lower(), entry.name)
+                for private_id in {(entry.private_id or "").lower(),
+                                   (entry.private_endpoint or "").partition(".")[0].lower()} - {""}:
+                    named = ids.get(private_id)
+                    if named is None:
+                        ids[private_id] = entry.name
+                    elif entry.name not in named.split(_AMBIGUOUS):
+                        ids[private_id] = f"{named}{_AMBIGUOUS}{entry.name}"
             return ids
         except NcrError as exc:
             return exc

@@ -31,7 +31,8 @@ DESCRIPTION = """\
 Check that NCR images exist (and, with --require-immutable, that their repositories refuse
 to overwrite a pushed tag). Each REF is `registry/image` (the image may contain '/') or a Docker
 reference to an NCR host in any case, with an optional port: `<registry>.<kr|sg|jp>.ncr.ntruss.com`
-(region from the host), `<registry>.ncr.gov-ntruss.com` (site gov), `<registry>.ncr.fin-ntruss.com`
+(region from the host), `<registry>.ncr.gov-ntruss.com` (site gov, any gov region whose registry list
+holds it, the configured one first), `<registry>.ncr.fin-ntruss.com`
 (only with --endpoint), or their private endpoints `<private-id>.<kr|sg|jp>.private-ncr.ntruss.com`,
 `<private-id>.private-ncr.gov-ntruss.com` (mapped to a registry through the registry list, read
 once), then `/<image>[:tag][@digest]`. Tags and digests are accepted and ignored: NCR decides tag
