@@ -72,3 +72,18 @@ def test_a_shared_private_id_is_could_not_be_checked_in_the_cli(ncp_env):
     assert "registries alpha and beta of site public, region KR share private endpoint id 'dup0id1'" in \
         image["error"]["message"]
     assert image_requests(ncp_env) == []
+
+
+@pytest.mark.parametrize("host", ["k7x2p9q4m1.kr.private-ncr.ntruss.com", "K7X2P9Q4M1.kr.private-ncr.ntruss.com:5000",
+                                  "prod.kr.ncr.ntruss.com:443"])
+def test_resolve_keeps_the_docker_host_and_port_the_user_gave(ncp_env, host):
+    # given the digest tag 1.2.1 points at, as resolve prints it for `registry/image:tag`
+    public = run_cli("resolve", "prod/team/web:1.2.1")
+    assert public.returncode == 0, public.stderr
+    assert public.stdout.startswith("prod.kr.ncr.ntruss.com/team/web@sha256:")
+    digest = public.stdout.strip().rpartition("@")[2]
+    # when the tag is resolved through another host form of the same registry
+    result = run_cli("resolve", f"{host}/team/web:1.2.1")
+    # then the by-digest reference is on the host (and port) given, so the pipeline pulls where it pulled
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{host}/team/web@{digest}\n"

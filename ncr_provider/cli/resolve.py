@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 DESCRIPTION = """\
 Print the pullable by-digest reference that an NCR tag points at now, and nothing else:
 `<registry>.<kr|sg|jp>.ncr.ntruss.com/<image>@sha256:...` (`<registry>.ncr.gov-ntruss.com/...` on
-site gov). Deploy that instead of the tag, and what runs cannot change when the tag moves:
+site gov; a Docker reference keeps the host and port it was written with). Deploy that
+instead of the tag, and what runs cannot change when the tag moves:
 
   IMAGE=$(ncr-image resolve prod.kr.ncr.ntruss.com/team/web:1.4.2) || exit 1
 
@@ -47,8 +48,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..names import digest_reference
-
     def needs_a_tag(ref: ImageRef) -> None:
         if ref.digest is not None:
             raise UsageError(f"{args.image} is already pinned by digest: resolve takes REF:TAG")
@@ -63,8 +62,20 @@ def run(args: argparse.Namespace) -> int:
         return platform_digest(tag, args.platform, f"{key.image}:{ref.tag}")
 
     key, digest = look_up_one(args, digest_of, check_ref=needs_a_tag)
-    print(digest_reference(key.registry, key.image_name, digest, key.region, key.site), file=sys.stdout)
+    print(pinned_reference(args.image, key, digest), file=sys.stdout)
     return ExitCode.OK
+
+
+def pinned_reference(given: str, key: LookupKey, digest: str) -> str:
+    """The by-digest reference for what the user gave: on the Docker host (and port) they wrote, so a private
+    endpoint or a mirror port stays what the pipeline pulls through; `registry/image` gets the public host."""
+    from ..names import digest_reference, parse_reference, validate_digest, validate_image_name
+
+    ref = parse_reference(given, "image")  # parsed (and accepted) once already; the host is the first part
+    if ref.region is None and ref.site is None and ref.private_id is None:
+        return digest_reference(key.registry, key.image_name, digest, key.region, key.site)
+    host = given.partition("/")[0]
+    return f"{host}/{validate_image_name(key.image_name)}@{validate_digest(digest)}"
 
 
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
