@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from common import CLI_CONCURRENCY, LATENCY, Row, Sizes, cli_command, cli_env, median, ms, parse_sizes, print_rows
+from common import CLI_CONCURRENCY, LATENCY, Row, Sizes, cli_command, cli_env, median, ms, run_alone
 
 from ncr_provider.emulator import NcrEmulator
 
@@ -75,4 +75,4 @@ def run(sizes: Sizes) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_rows(run(parse_sizes(description=__doc__)))
+    run_alone(run, __doc__)

@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import resource
-from urllib.parse import quote
 
 import requests
-from common import (
-    CLI_CONCURRENCY,
-    LATENCY,
-    REGISTRY,
-    Row,
-    Sizes,
-    image_name,
-    median,
-    ms,
-    parse_sizes,
-    print_rows,
-    run_check,
-    seeded_emulator,
-    timed,
-)
+from common import CLI_CONCURRENCY, LATENCY, Row, Sizes, image_url, median, ms, run_alone, run_check, seeded_emulator, timed
 
-from ncr_provider.config import SITES
 from ncr_provider.signing import NcpSignatureAuth
 
 NAME_IDEAL = "ncr-image check: vs ideal"
@@ -34,8 +18,7 @@ TARGET_SPEEDUP = 12.0
 def sequential_per_get(emu, gets: int) -> float:
     """Mean seconds per GET of the naive baseline: one signed `requests` GET after another, one keep-alive session."""
     auth = NcpSignatureAuth(emu.access_key, emu.secret_key)
-    prefix = SITES["public"].prefixes["KR"]  # the CLI's default region, so both fetch the same URLs
-    urls = [f"{emu.url}{prefix}/repositories/{REGISTRY}/{quote(image_name(i), safe='')}" for i in range(gets)]
+    urls = [image_url(emu, i) for i in range(gets)]  # the URLs the CLI fetches
     with requests.Session() as session:
         session.get(urls[0], auth=auth).raise_for_status()  # connect outside the clock, as the CLI's pool warms too
 
@@ -92,4 +75,4 @@ def process_cpu() -> float:
 
 
 if __name__ == "__main__":
-    print_rows(run(parse_sizes(description=__doc__)))
+    run_alone(run, __doc__)

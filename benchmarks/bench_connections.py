@@ -7,19 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 from common import (
     CLI_CONCURRENCY,
     PROVIDER_WORKERS,
-    REGISTRY,
     Row,
     Sizes,
-    image_name,
-    image_ref,
-    parse_sizes,
-    print_rows,
-    provider_config,
+    provider_server,
+    read_inputs,
+    run_alone,
     run_check,
     seeded_emulator,
 )
-
-from ncr_provider.testing import ProviderServer
 
 NAME_CLI = "TCP connections: CLI"
 NAME_PROVIDER = "TCP connections: provider"
@@ -30,10 +25,8 @@ LATENCY = 0.005
 
 def provider_connections(emu, reads: int) -> int:
     """Connections the provider process opens for `reads` reads sent 16 at a time (at most 4 run at once)."""
-    with ProviderServer() as server, ThreadPoolExecutor(IN_FLIGHT) as pool:
-        server.configure(provider_config(emu))
-        requests = [server.read_request(image_ref(i), {"registry": REGISTRY, "image_name": image_name(i)})
-                    for i in range(reads)]
+    with provider_server(emu) as server, ThreadPoolExecutor(IN_FLIGHT) as pool:
+        requests = [server.read_request(*read_inputs(i)) for i in range(reads)]
         before = emu.connections
         list(pool.map(lambda request: server.call("Read", request), requests))
         return emu.connections - before
@@ -56,4 +49,4 @@ def run(sizes: Sizes) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_rows(run(parse_sizes(description=__doc__)))
+    run_alone(run, __doc__)

@@ -12,19 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import (
-    LATENCY,
-    REGISTRY,
-    Row,
-    Sizes,
-    image_name,
-    image_ref,
-    median,
-    parse_sizes,
-    print_rows,
-    seeded_emulator,
-    timed,
-)
+from common import LATENCY, REGISTRY, Row, Sizes, image_name, image_ref, median, run_alone, seeded_emulator, timed
 from noop_provider import SleepingProvider, canned_read
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -86,4 +74,4 @@ def run(sizes: Sizes) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_rows(run(parse_sizes(description=__doc__)))
+    run_alone(run, __doc__)

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import _LAUNCHER, _MAXRSS_MARK, Row, Sizes, cli_command, cli_env, image_ref, parse_sizes, print_rows, seeded_emulator
+from common import _LAUNCHER, _MAXRSS_MARK, Row, Sizes, cli_command, cli_env, image_ref, run_alone, seeded_emulator
 
 NAME = "ncr-image check --from-file: peak memory"
 TARGET_MB = 100
@@ -43,4 +43,4 @@ def run(sizes: Sizes) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_rows(run(parse_sizes(description=__doc__)))
+    run_alone(run, __doc__)

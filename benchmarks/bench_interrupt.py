@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 
-from common import Row, Sizes, cli_command, cli_env, image_ref, median, ms, parse_sizes, print_rows, seeded_emulator
+from common import Row, Sizes, cli_command, cli_env, image_ref, median, ms, run_alone, seeded_emulator
 
 NAME = "Ctrl-C during check: time to exit"
 TARGET_S = 1.0
@@ -42,4 +42,4 @@ def run(sizes: Sizes) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_rows(run(parse_sizes(description=__doc__)))
+    run_alone(run, __doc__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common import CLI_CONCURRENCY, LATENCY, Row, Sizes, parse_sizes, print_rows, run_check, seeded_emulator
+from common import CLI_CONCURRENCY, LATENCY, Row, Sizes, run_alone, run_check, seeded_emulator
 
 NAME = "ncr-image check: peak memory"
 TARGET_MB = 80
@@ -21,4 +21,4 @@ def run(sizes: Sizes) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_rows(run(parse_sizes(description=__doc__)))
+    run_alone(run, __doc__)

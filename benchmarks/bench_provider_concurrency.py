@@ -8,23 +8,19 @@ from concurrent.futures import ThreadPoolExecutor
 from common import (
     LATENCY,
     PROVIDER_WORKERS,
-    REGISTRY,
     Row,
     Sizes,
-    image_name,
-    image_ref,
     median,
     ms,
-    parse_sizes,
-    print_rows,
-    provider_config,
+    provider_server,
+    read_inputs,
+    run_alone,
     seeded_emulator,
-    server_env,
     timed,
 )
 from noop_provider import SleepingProvider
 
-from ncr_provider.testing import ProviderServer, provider_blob
+from ncr_provider.testing import provider_blob
 
 NAME = "provider reads: 16 in flight, 20 ms, vs sleeping provider"
 IN_FLIGHT = 16
@@ -35,10 +31,9 @@ def run(sizes: Sizes) -> list[Row]:
     """Time `concurrent_reads` distinct reads sent 16 at a time, ours against the sleeping provider, interleaved."""
     n = sizes.concurrent_reads
     assert SleepingProvider.LATENCY == LATENCY
-    with seeded_emulator(n) as emu, ProviderServer(env=server_env()) as server, ThreadPoolExecutor(IN_FLIGHT) as pool:
-        server.configure(provider_config(emu))
+    with seeded_emulator(n) as emu, provider_server(emu) as server, ThreadPoolExecutor(IN_FLIGHT) as pool:
         # Built before the clock starts: the engine (Go) serializes its own requests, at no cost to this process.
-        inputs = [(image_ref(i), {"registry": REGISTRY, "image_name": image_name(i)}) for i in range(n)]
+        inputs = [read_inputs(i) for i in range(n)]
         ours = [server.read_request(id_, props) for id_, props in inputs]
         sleeping_blob = provider_blob(SleepingProvider())
         sleeping = [server.read_request(id_, props, sleeping_blob) for id_, props in inputs]
@@ -64,4 +59,4 @@ def run(sizes: Sizes) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_rows(run(parse_sizes(description=__doc__)))
+    run_alone(run, __doc__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common import Row, Sizes, parse_sizes, print_rows
+from common import Row, Sizes, run_alone
 
 from ncr_provider.testing import provider_blob
 
@@ -18,4 +18,4 @@ def run(sizes: Sizes) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_rows(run(parse_sizes(description=__doc__)))
+    run_alone(run, __doc__)

@@ -8,24 +8,12 @@ how much of that is the HTTP exchange itself (the emulator's own handling includ
 
 from __future__ import annotations
 
-from common import (
-    REGISTRY,
-    Row,
-    Sizes,
-    median,
-    ms,
-    parse_sizes,
-    print_rows,
-    provider_config,
-    seeded_emulator,
-    server_env,
-    timed,
-)
+from common import REGISTRY, Row, Sizes, median, ms, provider_server, run_alone, seeded_emulator, timed
 from noop_provider import NoopProvider
 
 from ncr_provider.client import NcrClient
 from ncr_provider.config import Settings
-from ncr_provider.testing import ProviderServer, provider_blob
+from ncr_provider.testing import provider_blob
 
 NAME = "read overhead: ours vs canned provider"
 TARGET_S = 0.0003
@@ -37,9 +25,8 @@ def run(sizes: Sizes) -> list[Row]:
     n = sizes.overhead_reads
     registry, image = REGISTRY, "team/web"
     image_id, inputs = f"{registry}/{image}", {"registry": registry, "image_name": image}
-    with seeded_emulator(0) as emu, ProviderServer(env=server_env()) as server:
+    with seeded_emulator(0) as emu, provider_server(emu) as server:
         emu.add_image(registry, image, tag_mutability_enabled=False)
-        server.configure(provider_config(emu))
         # Built once: what the engine (a Go process) sends costs this process nothing, so these leave our harness out.
         request = server.read_request(image_id, inputs)
         noop_request = server.read_request(image_id, inputs, provider_blob(NoopProvider()))
@@ -72,4 +59,4 @@ def run(sizes: Sizes) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_rows(run(parse_sizes(description=__doc__)))
+    run_alone(run, __doc__)

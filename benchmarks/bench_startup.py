@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from common import Row, Sizes, cli_command, cli_env, median, ms, parse_sizes, print_rows, timed
+from common import Row, Sizes, cli_command, cli_env, median, ms, run_alone, timed
 
 NAME = "ncr-image --version start-up"
 TARGET_RATIO = 1.3
@@ -42,4 +42,4 @@ def run(sizes: Sizes) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_rows(run(parse_sizes(description=__doc__)))
+    run_alone(run, __doc__)

@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from ncr_provider.config import ENV_VARS
+from ncr_provider.config import ENV_VARS, SITES
 from ncr_provider.emulator import NcrEmulator
+from ncr_provider.testing import ProviderServer
 
 REGISTRY = "bench"
 LATENCY = 0.020  # the injected API latency of figures 2, 3 and 7 (issue 6)
@@ -91,9 +93,9 @@ def parse_sizes(argv: Sequence[str] | None = None, description: str | None = Non
     return sizes_from(parser.parse_args(argv))
 
 
-def print_rows(rows: Sequence[Row]) -> None:
-    """A bench module run alone prints its rows and their raw numbers."""
-    for row in rows:
+def run_alone(run: Callable[[Sizes], Sequence[Row]], description: str | None) -> None:
+    """A bench module run alone: its sizes from the command line, then its rows and their raw numbers."""
+    for row in run(parse_sizes(description=description)):
         print(f"{row.name}: {row.measured} (target {row.target}) -> {'met' if row.met else 'MISSED'}")
         print(f"  raw: {json.dumps(row.raw, sort_keys=True)}")
 
@@ -125,6 +127,16 @@ def image_ref(i: int) -> str:
     return f"{REGISTRY}/{image_name(i)}"
 
 
+def image_url(emu: NcrEmulator, i: int) -> str:
+    """The v2 API URL of seeded image `i` in the CLI's default region (KR), as the CLI fetches it."""
+    return f"{emu.url}{SITES['public'].prefixes['KR']}/repositories/{REGISTRY}/{quote(image_name(i), safe='')}"
+
+
+def read_inputs(i: int) -> tuple[str, dict[str, str]]:
+    """The id and the inputs of a Read of seeded image `i`, as the engine sends them."""
+    return image_ref(i), {"registry": REGISTRY, "image_name": image_name(i)}
+
+
 @contextlib.contextmanager
 def seeded_emulator(images: int) -> Iterator[NcrEmulator]:
     """An emulator holding `images` distinct immutable images in registry `bench`, no latency yet."""
@@ -140,9 +152,13 @@ def server_env() -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
-def provider_config(emu: NcrEmulator) -> dict[str, str]:
-    """The stack config the engine would send the provider's Configure for this emulator."""
-    return emu.stack_config()
+@contextlib.contextmanager
+def provider_server(emu: NcrEmulator) -> Iterator[ProviderServer]:
+    """Our provider's gRPC server (`python -m pulumi.dynamic`, as the engine runs it), configured as the engine would
+    for this emulator, and able to import noop_provider for the canned side of a comparison."""
+    with ProviderServer(env=server_env()) as server:
+        server.configure(emu.stack_config())
+        yield server
 
 
 # -- the CLI --------------------------------------------------------------------------------
