@@ -138,3 +138,17 @@ class LastLine:
 
     def __repr__(self) -> str:
         return repr(self.line)
+
+
+# What a Read of the default data's prod/team/web answers, under both API versions, as numbers cross gRPC.
+EXPECTED_IMAGE_OUTPUTS = {
+    "registry": "prod", "image_name": "team/web", "region": "KR",
+    "description": "Storefront web frontend",
+    "full_description": "Next.js storefront on Node 20, built by the web team's CI on every release. "
+                        "Tags are immutable: a release tag always means the same image.",
+    "pull_count": 1284.0, "tag_mutability_enabled": False,
+    "last_updated": 1717400000000.0, "last_updated_at": "2024-06-03T07:33:20Z",
+    "repository_url": "prod.kr.ncr.ntruss.com/team/web",
+    # v3's image answer has no private id: the provider reads it from the registry, so this is the same too
+    "private_repository_url": "k7x2p9q4m1.kr.private-ncr.ntruss.com/team/web",
+}

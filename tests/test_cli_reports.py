@@ -197,28 +197,29 @@ def test_a_bad_min_tag_age_is_bad_usage(ncp_env, value):
 
 # -- setup errors: a document still, saying the gate did not run ----------------------------------
 
-def setup_failures(tmp_path, emulator):
-    """(arguments, environment) of runs that end before any lookup: missing credentials, a bad cache TTL,
-    a bad reference, a stack export that is not JSON."""
+def setup_failure_runs(tmp_path, emulator, monkeypatch, output):
+    """`check -o OUTPUT` runs that end before any lookup, each asserted to exit 2 or 3: missing credentials, a bad
+    cache TTL, a bad reference, a stack export that is not JSON. Yields (arguments, result)."""
     stack = tmp_path / "stack.json"
     stack.write_text("not json {")
     creds = {"NCLOUD_ACCESS_KEY": emulator.access_key, "NCLOUD_SECRET_KEY": emulator.secret_key,
              "NCR_ENDPOINT": emulator.url}
-    return [
+    for args, env in [
         (["prod/team/web"], {"NCR_ENDPOINT": emulator.url}),
         (["prod/team/web"], {**creds, "NCR_CACHE_TTL": "abc", "NCR_CACHE_DIR": str(tmp_path / "cache")}),
         (["prod/Team Web"], creds),
         (["--from-stack", str(stack)], creds),
-    ]
-
-
-def test_sarif_on_a_setup_error_is_a_valid_log_of_an_unsuccessful_run(emulator, tmp_path, monkeypatch):
-    for args, env in setup_failures(tmp_path, emulator):
+    ]:
         with monkeypatch.context() as m:
             for name, value in env.items():
                 m.setenv(name, value)
-            result = run_cli("check", *args, "-o", "sarif")
+            result = run_cli("check", *args, "-o", output)
         assert result.returncode in (2, 3), (args, result.stderr)
+        yield args, result
+
+
+def test_sarif_on_a_setup_error_is_a_valid_log_of_an_unsuccessful_run(emulator, tmp_path, monkeypatch):
+    for _args, result in setup_failure_runs(tmp_path, emulator, monkeypatch, "sarif"):
         document = json.loads(result.stdout)
         validate_sarif(document)
         run = document["runs"][0]
@@ -234,12 +235,7 @@ def test_sarif_on_a_setup_error_is_a_valid_log_of_an_unsuccessful_run(emulator, 
 
 
 def test_junit_on_a_setup_error_has_one_erroring_test_case(emulator, tmp_path, monkeypatch):
-    for args, env in setup_failures(tmp_path, emulator):
-        with monkeypatch.context() as m:
-            for name, value in env.items():
-                m.setenv(name, value)
-            result = run_cli("check", *args, "-o", "junit")
-        assert result.returncode in (2, 3), (args, result.stderr)
+    for _args, result in setup_failure_runs(tmp_path, emulator, monkeypatch, "junit"):
         root = ElementTree.fromstring(result.stdout)
         cases = list(root.iter("testcase"))
         assert len(cases) == 1

@@ -12,21 +12,10 @@ from email.utils import formatdate
 import pytest
 from helpers import make_client, without_request_id
 
+from ncr_provider import errors
 from ncr_provider.client import ClientOptions, NcrClient, RetryPolicy
 from ncr_provider.config import Settings
 from ncr_provider.emulator import NcrEmulator
-from ncr_provider.errors import (
-    AuthenticationError,
-    ClockSkewError,
-    CredentialsRejectedError,
-    ImageNotFoundError,
-    InvalidResponseError,
-    NcrApiError,
-    PermissionDeniedError,
-    ServerError,
-    ThrottledError,
-    TransportError,
-)
 
 POLICY = RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.04, jitter=0.5, retry_after_max=0.3)
 IMAGE = ("ncpdocker", "ncpdocker")
@@ -86,7 +75,7 @@ def test_a_backoff_that_would_pass_the_deadline_is_not_slept(emulator):
     emulator.enqueue(status=503, body=ncp_error("503", "busy"), headers={"Retry-After": "5"})
     delays = []
     with make_client(emulator, sleep=delays.append, deadline=1.0,
-                     retry=RetryPolicy(attempts=4, retry_after_max=10.0)) as client, pytest.raises(ServerError) as caught:
+                     retry=RetryPolicy(attempts=4, retry_after_max=10.0)) as client, pytest.raises(errors.ServerError) as caught:
         client.get_image(*IMAGE)
     assert delays == [] and caught.value.attempts == 1
     assert len(emulator.requests) == 1
@@ -106,7 +95,7 @@ def test_429_retry_after_date_is_clamped_or_means_now(emulator, sleeps, seconds_
 def test_429_past_the_budget_names_status_code_message_and_attempts(emulator, sleeps):
     for _ in range(3):
         emulator.enqueue(status=429, body=ncp_error("420", "Rate Limited"))
-    with client_for(emulator, sleeps) as client, pytest.raises(ThrottledError) as caught:
+    with client_for(emulator, sleeps) as client, pytest.raises(errors.ThrottledError) as caught:
         client.get_image(*IMAGE)
     assert without_request_id(str(caught.value)) == (
         "NCR throttled the request for image ncpdocker/ncpdocker: HTTP 429 (NCP errorCode 420): Rate Limited, "
@@ -132,15 +121,15 @@ def test_html_502_page_past_budget_is_a_server_error(emulator, sleeps):
     for _ in range(3):
         emulator.enqueue(status=502, body="<html><body><h1>502 Bad Gateway</h1></body></html>",
                          headers={"Content-Type": "text/html"})
-    with client_for(emulator, sleeps) as client, pytest.raises(ServerError) as caught:
+    with client_for(emulator, sleeps) as client, pytest.raises(errors.ServerError) as caught:
         client.get_image(*IMAGE)
     assert str(caught.value) == ("NCR failed to answer image ncpdocker/ncpdocker: HTTP 502: "
                                  "a HTML body instead of an NCP error (after 3 attempt(s)).")
     assert caught.value.attempts == 3
 
 
-@pytest.mark.parametrize("status,code,cls", [(400, "100", NcrApiError), (401, "200", AuthenticationError),
-                                             (403, "230", PermissionDeniedError), (404, "300", ImageNotFoundError)])
+@pytest.mark.parametrize("status,code,cls", [(400, "100", errors.NcrApiError), (401, "200", errors.AuthenticationError),
+                                             (403, "230", errors.PermissionDeniedError), (404, "300", errors.ImageNotFoundError)])
 def test_4xx_other_than_429_is_never_retried(emulator, sleeps, status, code, cls):
     emulator.enqueue(status=status, body=ncp_error(code, "no"))
     with client_for(emulator, sleeps) as client, pytest.raises(cls):
@@ -160,7 +149,7 @@ def test_dropped_connection_is_retried(emulator, sleeps):
 def test_dropped_connections_past_budget_are_a_transport_error(emulator, sleeps):
     for _ in range(3):
         emulator.enqueue_fault("drop")
-    with client_for(emulator, sleeps) as client, pytest.raises(TransportError) as caught:
+    with client_for(emulator, sleeps) as client, pytest.raises(errors.TransportError) as caught:
         client.get_image(*IMAGE)
     assert str(caught.value) == (
         f"Could not reach NCR at {emulator.url} for image ncpdocker/ncpdocker after 3 attempt(s): "
@@ -186,7 +175,7 @@ def test_nothing_listening_is_a_transport_error(sleeps):
     with NcrEmulator() as emu:
         url, ak, sk = emu.url, emu.access_key, emu.secret_key
     with NcrClient(Settings(endpoint=url, access_key=ak, secret_key=sk), ClientOptions(retry=POLICY, sleep=sleeps)) as client:
-        with pytest.raises(TransportError) as caught:
+        with pytest.raises(errors.TransportError) as caught:
             client.get_image(*IMAGE)
     assert "connection refused" in str(caught.value)
     assert caught.value.attempts == 3
@@ -198,7 +187,7 @@ def test_a_call_never_outlives_its_deadline(emulator, sleeps):
         emulator.enqueue_fault("delay", seconds=5.0)
     policy = RetryPolicy(attempts=10, backoff_base=0.05, backoff_max=0.05)
     with client_for(emulator, sleeps, retry=policy, read_timeout=0.3, deadline=1.0) as client:
-        with pytest.raises(TransportError) as caught:
+        with pytest.raises(errors.TransportError) as caught:
             client.get_image(*IMAGE)
     # Each attempt waits at most what is left of the second, so at most 4 (0.3 + 0.3 + 0.3 + 0.1) fit;
     # the emulator answers none of them (it records answers), so count the connections it accepted.
@@ -215,7 +204,7 @@ def test_an_answer_trickling_in_a_byte_at_a_time_is_cut_at_the_deadline(emulator
     # given an answer (headers too, for "trickle") sent one byte every 50 ms: each byte well inside the read
     # timeout, the whole answer (about 600 bytes) half a minute
     emulator.enqueue_fault(fault, seconds=0.05)
-    with make_client(emulator, read_timeout=5.0, deadline=0.5) as client, pytest.raises(TransportError) as caught:
+    with make_client(emulator, read_timeout=5.0, deadline=0.5) as client, pytest.raises(errors.TransportError) as caught:
         client.get_image(*IMAGE)
     # then the call ends at its deadline, with a sentence that says so, and is not retried past it
     assert caught.value.reason == "no complete answer within the 0.5s deadline"
@@ -244,7 +233,7 @@ def test_a_closed_client_ends_a_retry_after_wait_at_once(emulator):
     emulator.enqueue(status=429, body=ncp_error("400", "Quota Exceeded"), headers={"Retry-After": "3600"})
     client = make_client(emulator, sleep=None, retry=RetryPolicy(attempts=3, retry_after_max=3600.0), deadline=7200.0)
     error = _closed_while(client, lambda: bool(emulator.requests))
-    assert isinstance(error, TransportError) and error.reason == "the client was closed (interrupted)"
+    assert isinstance(error, errors.TransportError) and error.reason == "the client was closed (interrupted)"
     assert len(emulator.requests) == 1
 
 
@@ -252,7 +241,7 @@ def test_a_closed_client_cuts_a_call_in_flight(emulator):
     emulator.enqueue_fault("trickle", seconds=0.5)
     client = make_client(emulator, read_timeout=60.0, deadline=600.0)
     error = _closed_while(client, lambda: bool(emulator.trickled_bytes))
-    assert isinstance(error, TransportError) and error.reason == "the client was closed (interrupted)"
+    assert isinstance(error, errors.TransportError) and error.reason == "the client was closed (interrupted)"
     assert emulator.trickled_bytes < 100
 
 
@@ -272,7 +261,7 @@ def _capture(call, *args):
 ])
 def test_bad_200_bodies_are_invalid_responses_not_retried(emulator, sleeps, body, reason):
     emulator.enqueue(status=200, body=body)
-    with client_for(emulator, sleeps) as client, pytest.raises(InvalidResponseError) as caught:
+    with client_for(emulator, sleeps) as client, pytest.raises(errors.InvalidResponseError) as caught:
         client.get_image(*IMAGE)
     assert str(caught.value) == f"NCR returned an invalid response for image ncpdocker/ncpdocker: {reason}"
     assert len(emulator.requests) == 1
@@ -280,7 +269,7 @@ def test_bad_200_bodies_are_invalid_responses_not_retried(emulator, sleeps, body
 
 def test_body_over_the_cap_is_refused(emulator, sleeps):
     emulator.enqueue(status=200, body=b"{" + b" " * (2 * 1024 * 1024) + b"}")
-    with client_for(emulator, sleeps) as client, pytest.raises(InvalidResponseError) as caught:
+    with client_for(emulator, sleeps) as client, pytest.raises(errors.InvalidResponseError) as caught:
         client.get_image(*IMAGE)
     assert "over the 1048576-byte cap" in str(caught.value)
 
@@ -308,7 +297,7 @@ def test_a_401_that_persists_after_the_clock_correction_stops_blaming_the_clock(
     ten_minutes_ahead = formatdate(time.time() + 600, usegmt=True)
     for _ in range(2):
         emulator.enqueue(status=401, body=ncp_error("200", "Authentication Failed"), headers={"Date": ten_minutes_ahead})
-    with client_for(emulator, sleeps) as client, pytest.raises(CredentialsRejectedError) as caught:
+    with client_for(emulator, sleeps) as client, pytest.raises(errors.CredentialsRejectedError) as caught:
         client.get_image(*IMAGE)
     # then the clock was corrected once, and the error points at the keys
     message = without_request_id(str(caught.value))
@@ -324,7 +313,7 @@ def test_a_401_that_persists_after_the_clock_correction_stops_blaming_the_clock(
 def test_an_unbelievable_clock_offset_is_not_applied_and_the_error_says_why(emulator, sleeps, days):
     far = formatdate(time.time() + days * 86400, usegmt=True)
     emulator.enqueue(status=401, body=ncp_error("200", "Authentication Failed"), headers={"Date": far})
-    with client_for(emulator, sleeps) as client, pytest.raises(ClockSkewError) as caught:
+    with client_for(emulator, sleeps) as client, pytest.raises(errors.ClockSkewError) as caught:
         client.get_image(*IMAGE)
     assert client.clock_offset_ms == 0
     assert len(emulator.requests) == 1
@@ -335,7 +324,7 @@ def test_an_unbelievable_clock_offset_is_not_applied_and_the_error_says_why(emul
 def test_a_server_clock_a_year_off_never_moves_ours(emulator, sleeps):
     emulator.clock_offset_ms = 366 * 86400 * 1000
     with client_for(emulator, sleeps) as client:
-        with pytest.raises(ClockSkewError):
+        with pytest.raises(errors.ClockSkewError):
             client.get_image(*IMAGE)
         assert client.clock_offset_ms == 0
     assert [r.status for r in emulator.requests] == [401]
@@ -344,9 +333,9 @@ def test_a_server_clock_a_year_off_never_moves_ours(emulator, sleeps):
 def test_a_401_with_a_correct_clock_is_not_retried(emulator, sleeps):
     with client_for(emulator, sleeps) as client:
         emulator.enqueue(status=401, body=ncp_error("200", "Authentication Failed"))
-        with pytest.raises(AuthenticationError) as caught:
+        with pytest.raises(errors.AuthenticationError) as caught:
             client.get_image(*IMAGE)
-    assert not isinstance(caught.value, ClockSkewError)
+    assert not isinstance(caught.value, errors.ClockSkewError)
     assert len(emulator.requests) == 1
 
 
@@ -376,7 +365,7 @@ def test_tls_is_verified_for_https_endpoints(tls_emulator, sleeps, monkeypatch):
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     assert tls_emulator.url.startswith("https://127.0.0.1:")
-    with client_for(tls_emulator, sleeps) as client, pytest.raises(TransportError) as caught:
+    with client_for(tls_emulator, sleeps) as client, pytest.raises(errors.TransportError) as caught:
         client.get_image(*IMAGE)
     assert "TLS verification failed (for a private CA, set REQUESTS_CA_BUNDLE)" in str(caught.value)
     assert caught.value.attempts == 1

@@ -12,7 +12,7 @@ import json
 
 import pytest
 from cli_runner import run_cli
-from helpers import FAST_OPTIONS, make_client, provider_server, without_request_id
+from helpers import EXPECTED_IMAGE_OUTPUTS, FAST_OPTIONS, make_client, provider_server, without_request_id
 from policy_helpers import (
     CONTAINER,
     DEPLOYMENT,
@@ -196,19 +196,6 @@ def provider(request, grpc_emu, tmp_path_factory):
     config = grpc_emu.stack_config(**{"ncr:apiVersion": request.param})
     with provider_server(tmp_path_factory.mktemp("home"), config) as server:
         yield request.param, server
-
-
-EXPECTED_IMAGE_OUTPUTS = {
-    "registry": "prod", "image_name": "team/web", "region": "KR",
-    "description": "Storefront web frontend",
-    "full_description": "Next.js storefront on Node 20, built by the web team's CI on every release. "
-                        "Tags are immutable: a release tag always means the same image.",
-    "pull_count": 1284.0, "tag_mutability_enabled": False,
-    "last_updated": 1717400000000.0, "last_updated_at": "2024-06-03T07:33:20Z",
-    "repository_url": "prod.kr.ncr.ntruss.com/team/web",
-    # v3's image answer has no private id: the provider reads it from the registry, so this is the same too
-    "private_repository_url": "k7x2p9q4m1.kr.private-ncr.ntruss.com/team/web",
-}
 
 
 def test_provider_read_through_grpc(provider, grpc_emu):

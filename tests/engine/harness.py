@@ -196,6 +196,14 @@ class EngineStack:
         """`pulumi config set [--secret] KEY VALUE`, exactly as the README tells users."""
         return self.cli("config", "set", *(["--secret"] if secret else []), key, value)
 
+    def use_emulator(self, emu: Any, *, endpoint: bool = True) -> None:
+        """The README's `pulumi config set` lines for the emulator's keys (the secret one with --secret), and
+        `ncr:endpoint` unless `endpoint=False` (a pack that takes its endpoint from its own policy config)."""
+        self.config_set("ncloud:accessKey", emu.access_key)
+        self.config_set("ncloud:secretKey", emu.secret_key, secret=True)
+        if endpoint:
+            self.config_set("ncr:endpoint", emu.url)
+
     def export(self) -> dict[str, Any]:
         """`pulumi stack export` as a document."""
         return json.loads(self.cli("stack", "export").stdout)

@@ -36,8 +36,7 @@ def runs(image: str):
 def stack_for(engine_bin, base, emu: NcrEmulator, image: str, policy_config: dict) -> tuple[EngineStack, list[str]]:
     # The pack reads its credentials from the stack config the engine hands it; the endpoint from its policy config.
     stack = EngineStack(engine_bin, base, project="ncr-pin", program=runs(image), env={"PYTHONPATH": str(ROOT / "tests")})
-    stack.config_set("ncloud:accessKey", ACCESS_KEY)
-    stack.config_set("ncloud:secretKey", SECRET_KEY, secret=True)
+    stack.use_emulator(emu, endpoint=False)
     config_file = base / "policy-config.json"
     config_file.write_text(json.dumps(policy_config))
     return stack, [str(config_file)]

@@ -50,9 +50,7 @@ def preview(engine_bin, base, emu, image: str, policy_config: dict | None = None
     stack = EngineStack(engine_bin, base, project="ncr-policy", program=runs(image),
                         env={"PYTHONPATH": str(ROOT / "tests")})
     try:
-        stack.config_set("ncloud:accessKey", ACCESS_KEY)
-        stack.config_set("ncloud:secretKey", SECRET_KEY, secret=True)
-        stack.config_set("ncr:endpoint", emu.url)
+        stack.use_emulator(emu)
         configs = []
         if policy_config is not None:
             config_file = base / "policy-config.json"

@@ -32,9 +32,7 @@ def test_moving_the_tag_changes_the_workload_at_the_next_preview(engine_bin, tmp
         stack = EngineStack(engine_bin, tmp_path, project="ncr-tag-digest", program=program,
                             env={"PYTHONPATH": str(ROOT / "tests")})
         try:
-            stack.config_set("ncloud:accessKey", ACCESS_KEY)
-            stack.config_set("ncloud:secretKey", SECRET_KEY, secret=True)
-            stack.config_set("ncr:endpoint", emu.url)
+            stack.use_emulator(emu)
             # given the workload deployed at the digest the tag points at
             with make_client(emu) as client:
                 digest = client.get_tag("prod", "team/api", "build-144").digest
@@ -73,9 +71,7 @@ def test_a_read_whose_id_is_unknown_at_preview_is_not_run_until_up(engine_bin, t
         stack = EngineStack(engine_bin, tmp_path, project="ncr-unknown-id", program=program,
                             env={"PYTHONPATH": str(ROOT / "tests")})
         try:
-            stack.config_set("ncloud:accessKey", ACCESS_KEY)
-            stack.config_set("ncloud:secretKey", SECRET_KEY, secret=True)
-            stack.config_set("ncr:endpoint", emu.url)
+            stack.use_emulator(emu)
 
             stack.stack.preview()
             assert emu.requests == []  # nothing to read yet: the id is unknown
