@@ -509,23 +509,28 @@ def digest_references_policy(
     same lookup cache, so the two never ask NCR twice about one image. An image it cannot look up
     is a violation with failOpen false (the default) and is skipped with failOpen true.
     """
-    lookups = lookups if lookups is not None else _PROCESS_LOOKUPS
+    return findings_policy(
+        DIGEST_REFERENCES_POLICY,
+        "Prohibits deploying NCR images by tag rather than by digest when the repository's tags are mutable "
+        "(disabled by default: enable it in the policy config)",
+        check_digest_references, enforcement_level, DIGEST_REFERENCES_CONFIG_SCHEMA, lookups)
+
+
+def findings_policy(name: str, description: str, check: Callable[[Any, PolicyConfig, LookupCache], list[Finding]],
+                    enforcement_level: EnforcementLevel, config_schema: PolicyConfigSchema,
+                    lookups: LookupCache | None = None) -> ResourceValidationPolicy:
+    """A resource policy reporting, as violations, the blocking findings `check` makes of a resource's inputs.
+
+    `lookups` defaults to the pack process's cache, shared by every policy so that none asks NCR twice."""
+    shared = lookups if lookups is not None else _PROCESS_LOOKUPS
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        config = PolicyConfig.from_mapping(args.get_config())
-        for finding in check_digest_references(args.props, config, lookups):
+        for finding in check(args.props, PolicyConfig.from_mapping(args.get_config()), shared):
             if finding.blocking:
                 report_violation(finding.message, None)
 
-    return ResourceValidationPolicy(
-        name=DIGEST_REFERENCES_POLICY,
-        description="Prohibits deploying NCR images by tag rather than by digest when the repository's tags are "
-                    "mutable (disabled by default: enable it in the policy config)",
-        validate=validate,
-        enforcement_level=enforcement_level,
-        config_schema=DIGEST_REFERENCES_CONFIG_SCHEMA,
-    )
-
+    return ResourceValidationPolicy(name=name, description=description, validate=validate,
+                                    enforcement_level=enforcement_level, config_schema=config_schema)
 
 # The pack process's shared state: lookups are created on first use, under the cache's lock.
 _PROCESS_LOOKUPS = LookupCache()

@@ -50,6 +50,7 @@ from .policy import (
     _unchecked,
     _unique,
     _where,
+    findings_policy,
     known_values,
     patterns,
 )
@@ -314,40 +315,21 @@ def rewrite(value: Any, pins: Mapping[str, str]) -> Any:
 def allowed_registries_policy(enforcement_level: EnforcementLevel = EnforcementLevel.DISABLED,
                               lookups: LookupCache | None = None) -> ResourceValidationPolicy:
     """NCR references must come from the configured registries (disabled by default)."""
-    lookups = lookups if lookups is not None else _PROCESS_LOOKUPS
-
-    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        for finding in check_registries(args.props, PolicyConfig.from_mapping(args.get_config()), lookups):
-            if finding.blocking:
-                report_violation(finding.message, None)
-
-    return ResourceValidationPolicy(
-        name=ALLOWED_REGISTRIES_POLICY,
-        description="Prohibits deploying NCR images from registries outside the allowed list "
-                    "(disabled by default: enable it with registries in the policy config)",
-        validate=validate,
-        enforcement_level=enforcement_level,
-        config_schema=ALLOWED_REGISTRIES_CONFIG_SCHEMA,
-    )
+    return findings_policy(
+        ALLOWED_REGISTRIES_POLICY,
+        "Prohibits deploying NCR images from registries outside the allowed list "
+        "(disabled by default: enable it with registries in the policy config)",
+        check_registries, enforcement_level, ALLOWED_REGISTRIES_CONFIG_SCHEMA, lookups)
 
 
 def image_age_policy(enforcement_level: EnforcementLevel = EnforcementLevel.DISABLED,
                      lookups: LookupCache | None = None) -> ResourceValidationPolicy:
     """Deployed images must have been rebuilt recently, and their tags must have settled (disabled by default)."""
-    lookups = lookups if lookups is not None else _PROCESS_LOOKUPS
-
-    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        for finding in check_image_age(args.props, PolicyConfig.from_mapping(args.get_config()), lookups):
-            report_violation(finding.message, None)
-
-    return ResourceValidationPolicy(
-        name=IMAGE_AGE_POLICY,
-        description="Prohibits deploying NCR images whose newest tag is older than maxTagAgeDays, or whose tag "
-                    "was pushed less than minTagAgeMinutes ago (disabled by default)",
-        validate=validate,
-        enforcement_level=enforcement_level,
-        config_schema=IMAGE_AGE_CONFIG_SCHEMA,
-    )
+    return findings_policy(
+        IMAGE_AGE_POLICY,
+        "Prohibits deploying NCR images whose newest tag is older than maxTagAgeDays, or whose tag "
+        "was pushed less than minTagAgeMinutes ago (disabled by default)",
+        check_image_age, enforcement_level, IMAGE_AGE_CONFIG_SCHEMA, lookups)
 
 
 def pin_digests_policy(enforcement_level: EnforcementLevel = EnforcementLevel.DISABLED,
