@@ -59,6 +59,11 @@ from .signing import now_ms
 ALLOWED_REGISTRIES_POLICY = "ncr-allowed-registries"
 IMAGE_AGE_POLICY = "ncr-image-age"
 PIN_DIGESTS_POLICY = "ncr-pin-image-digests"
+# What `pulumi policy ls` and the engine's output say each policy does.
+_ALLOWED_REGISTRIES_ABOUT = ("Prohibits deploying NCR images from registries outside the allowed list "
+                             "(disabled by default: enable it with registries in the policy config)")
+_IMAGE_AGE_ABOUT = ("Prohibits deploying NCR images whose newest tag is older than maxTagAgeDays, or whose tag "
+                    "was pushed less than minTagAgeMinutes ago (disabled by default)")
 
 MINUTE_MS = 60 * 1000
 DAY_MS = 24 * 60 * MINUTE_MS
@@ -315,21 +320,15 @@ def rewrite(value: Any, pins: Mapping[str, str]) -> Any:
 def allowed_registries_policy(enforcement_level: EnforcementLevel = EnforcementLevel.DISABLED,
                               lookups: LookupCache | None = None) -> ResourceValidationPolicy:
     """NCR references must come from the configured registries (disabled by default)."""
-    return findings_policy(
-        ALLOWED_REGISTRIES_POLICY,
-        "Prohibits deploying NCR images from registries outside the allowed list "
-        "(disabled by default: enable it with registries in the policy config)",
-        check_registries, enforcement_level, ALLOWED_REGISTRIES_CONFIG_SCHEMA, lookups)
+    return findings_policy(ALLOWED_REGISTRIES_POLICY, _ALLOWED_REGISTRIES_ABOUT, check_registries, enforcement_level,
+                           ALLOWED_REGISTRIES_CONFIG_SCHEMA, lookups)
 
 
 def image_age_policy(enforcement_level: EnforcementLevel = EnforcementLevel.DISABLED,
                      lookups: LookupCache | None = None) -> ResourceValidationPolicy:
     """Deployed images must have been rebuilt recently, and their tags must have settled (disabled by default)."""
-    return findings_policy(
-        IMAGE_AGE_POLICY,
-        "Prohibits deploying NCR images whose newest tag is older than maxTagAgeDays, or whose tag "
-        "was pushed less than minTagAgeMinutes ago (disabled by default)",
-        check_image_age, enforcement_level, IMAGE_AGE_CONFIG_SCHEMA, lookups)
+    return findings_policy(IMAGE_AGE_POLICY, _IMAGE_AGE_ABOUT, check_image_age, enforcement_level, IMAGE_AGE_CONFIG_SCHEMA,
+                           lookups)
 
 
 def pin_digests_policy(enforcement_level: EnforcementLevel = EnforcementLevel.DISABLED,
