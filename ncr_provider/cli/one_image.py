@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import InvalidNameError, NcrError
 from ..names import ImageRef, parse_reference
@@ -63,3 +65,31 @@ def one_image_epilog(printed: str, preface: str = "") -> str:
   {ExitCode.OK}  {printed}
   {ExitCode.USAGE}  bad usage or a rejected name (nothing was sent)
   {ExitCode.UNANSWERED}  no answer: the image does not exist, credentials are missing or rejected, network"""
+
+
+@dataclass(frozen=True)
+class PrintingCommand:
+    """A one-image command that looks the image up with `fetch` and prints the answer with `write` (get, tags)."""
+
+    name: str
+    summary: str
+    description: str
+    printed: str
+    """What exit code 0 means was printed."""
+    metavar: str
+    json_help: str
+    fetch: Callable[[ImageLookup, ImageRef, LookupKey], Any]
+    write: Callable[[IO[str], str, LookupKey, Any], None]
+    preface: str = ""
+    """Text before the exit codes in `--help`."""
+
+    def add_parser(self, subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+        """The command's parser, whose `run` is this command's."""
+        add_one_image_parser(subparsers, parents, self.name, summary=self.summary, description=self.description,
+                             epilog=one_image_epilog(self.printed, self.preface), metavar=self.metavar,
+                             json_help=self.json_help, run=self.run)
+
+    def run(self, args: argparse.Namespace) -> int:
+        key, answer = look_up_one(args, self.fetch)
+        self.write(sys.stdout, args.output, key, answer)
+        return ExitCode.OK
