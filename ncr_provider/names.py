@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
-from .errors import InvalidNameError
+from .errors import InvalidNameError, shorten
 from .sites import (
     DEFAULT_SITE,
     DOCKER_HOSTS,
@@ -22,6 +23,8 @@ from .sites import (
     docker_host_form,
 )
 
+DOCKER_TRANSPORT = "docker://"
+"""The transport prefix podman, skopeo and buildah name a registry reference with: read past, never a URL."""
 REGISTRY_MAX = 63
 IMAGE_NAME_MAX = 255
 _REGISTRY_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
@@ -156,8 +159,20 @@ class NotNcrReference(InvalidNameError, init=False):
     """A Docker reference to a registry host that is not NCR."""
 
 
-class UnknownNcrHost(InvalidNameError, init=False):
+class UncheckableReference(InvalidNameError, init=False):
+    """An NCR-looking value no gate can judge: reported as "could not be checked" (the pack's failOpen decides
+    whether it blocks), never skipped, and never called malformed."""
+
+
+class UnknownNcrHost(UncheckableReference, init=False):
     """A host that looks like NCR's (`*.ncr.*ntruss.com`) but is none of its known forms: reported, never skipped."""
+
+
+class UnjoinedNcrHost(UncheckableReference, init=False):
+    """A value that is exactly an NCR registry host with no image name beside it to join it with (a chart's
+    `global.imageRegistry`, say): the image it serves cannot be named, so it is reported, never ignored."""
+
+    fmt: ClassVar[str] = "{field} holds the NCR registry host {shown} but no image: {reason}"
 
 
 def split_image_id(value: object, field: str = "id") -> tuple[str, str]:
@@ -194,7 +209,8 @@ def split_selection_id(value: object, field: str = "id") -> tuple[str, str, str 
 
 
 def parse_reference(value: object, field: str = "reference") -> ImageRef:
-    """Parse `registry/image[:tag][@digest]` or a Docker reference to an NCR host, with or without a port.
+    """Parse `registry/image[:tag][@digest]` or a Docker reference to an NCR host, with or without a port
+    (and with or without `docker://`, the transport podman, skopeo and buildah pull by).
 
     Hosts are the rows of `sites.DOCKER_HOSTS`, in any case: `<registry>.<kr|sg|jp>.ncr.ntruss.com`
     (region from the host), `<registry>.ncr.gov-ntruss.com` (site gov), `<registry>.ncr.fin-ntruss.com`
@@ -207,7 +223,11 @@ def parse_reference(value: object, field: str = "reference") -> ImageRef:
     reason = _why_unsafe(value)
     if reason:
         raise InvalidNameError(field, value, reason)
-    rest, digest = value, None
+    rest, digest = value.removeprefix(DOCKER_TRANSPORT), None
+    if "://" in rest:
+        scheme, _, after = rest.partition("://")
+        raise NotNcrReference(field, value, f"it is a URL ({shorten(scheme, 20)}://), not an image reference: drop the "
+                                            f"scheme, e.g. {shorten(after)}")
     if "@" in rest:
         rest, digest = rest.split("@", 1)
         validate_digest(digest, f"{field} digest")
@@ -237,6 +257,9 @@ def parse_reference(value: object, field: str = "reference") -> ImageRef:
 
 def _docker_host(text: str, value: str, field: str) -> tuple[DockerHost, str]:
     """The host form of `host[:port]` and the name before it (registry or private id)."""
+    if text.startswith("["):
+        raise NotNcrReference(field, value, f"{shorten(text)} is a bracketed IPv6 address, not an NCR registry host "
+                                            f"({describe_docker_hosts()})")
     host, colon, port = text.lower().partition(":")
     shown = host if len(host) <= HOST_MAX else f"{host[:40]}...{host[-40:]} ({len(host)} characters)"
     match = _HOST_RE.fullmatch(host)
@@ -305,21 +328,35 @@ _TOKEN_TAIL_RE = re.compile(r"[^\s\"'<>(){}\[\],]*")
 _SENTENCE_PUNCTUATION = ".,;:)]}'\"!"
 # `scheme://` (and userinfo) right before a host: a URL such as `https://<host>/v2/` is not a Docker
 # reference (docker pull takes no scheme), so it names no image and is neither checked nor an error.
+# `docker://` is no URL: it is the transport podman, skopeo and buildah pull a registry reference by
+# (`skopeo copy docker://<ref> ...`), so what follows it is judged like any reference. (`docker-daemon:<ref>`
+# needs nothing: its `:` is no `://`, so the reference after it is read as it is.)
 _URL_LOOKBEHIND = 256  # how far before a host userinfo's `://` is looked for: bounds the cost per host
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 
 
 def _is_url_host(text: str, start: int) -> bool:
-    """Whether the host starting at `start` is the host of a URL (`scheme://host` or `scheme://user@host`)."""
+    """Whether the host starting at `start` is the host of a URL (`scheme://host` or `scheme://user@host`);
+    a host right after the `docker://` transport is a reference's, not a URL's."""
     if text.startswith("@", start - 1):
         mark = text.rfind("://", max(0, start - _URL_LOOKBEHIND), start)
         if mark < 0 or any(c.isspace() or c == "/" for c in text[mark + 3:start]):
             return False
     elif text.startswith("://", start - 3):
         mark = start - 3
+        if _transport_start(text, start) is not None:
+            return False
     else:
         return False
     return mark > 0 and text[mark - 1] in _SCHEME_CHARS
+
+
+def _transport_start(text: str, start: int) -> int | None:
+    """Where the `docker://` right before the host at `start` begins (a whole scheme, not `xdocker://`), if one is."""
+    begin = start - len(DOCKER_TRANSPORT)
+    if begin < 0 or not text.startswith(DOCKER_TRANSPORT, begin) or (begin > 0 and text[begin - 1] in _SCHEME_CHARS):
+        return None
+    return begin
 
 
 def _embedded(text: str) -> list[str]:
@@ -345,7 +382,8 @@ def _embedded_spans(text: str) -> list[tuple[int, int]]:
             resume = end
             if _is_url_host(text, run.start()):
                 continue  # a URL to an NCR host, not a pull reference: read past, never reported
-            if (run.start(), end) != (0, len(text)):  # free text: sentence punctuation ends the token
+            whole = run.start() == 0 or _transport_start(text, run.start()) == 0  # the value is this one token
+            if not (whole and end == len(text)):  # free text: sentence punctuation ends the token
                 while end > slash + 1 and text[end - 1] in _SENTENCE_PUNCTUATION:
                     end -= 1
             spans.append((run.start(), end))
@@ -372,27 +410,93 @@ class FoundReference:
         return self.ref
 
 
+# Helm charts split an image over values (Bitnami's `image: {registry, repository, tag, digest}`, the chart
+# starter's `image: {repository, tag}`), and the chart joins them as `registry/repository:tag@digest`. The
+# parts are joined here the same way and the whole is judged at the mapping's path; the parts are then
+# not read again one by one (a whole `repository` would otherwise be judged untagged).
+SPLIT_IMAGE_PARTS = ("registry", "repository", "tag", "digest")
+# Values that are exactly an NCR host and name a login server, not an image: the Docker provider's
+# `registryAuth[].address` and `registry.server`, NcrRegistry's `public_endpoint` and `private_endpoint`.
+# Keys are compared lowercased without `_` and `-`. Any other exact NCR host is reported (UnjoinedNcrHost).
+LOGIN_SERVER_KEYS = frozenset({"server", "address", "loginserver", "registryserver", "publicendpoint",
+                               "privateendpoint"})
+
+
+def _joined(values: dict) -> tuple[str, tuple[str, ...]] | None:
+    """The reference a chart's split image values make, and the keys it was made of; None without a `repository`."""
+    repository = values.get("repository")
+    if not isinstance(repository, str) or not repository:
+        return None
+    registry = values.get("registry")
+    text, used = repository, ["repository"]
+    if isinstance(registry, str) and registry:
+        text, used = f"{registry}/{repository}", [*used, "registry"]
+    for key, mark in (("tag", ":"), ("digest", "@")):
+        part = values.get(key)
+        if isinstance(part, (int, float)) and not isinstance(part, bool):
+            part = str(part)  # YAML's `tag: 1.4` is a number: the chart prints it as text
+        if isinstance(part, str) and part:
+            text, used = f"{text}{mark}{part}", [*used, key]
+    return text, tuple(used)
+
+
+def _bare_ncr_host(text: str) -> bool:
+    """Whether the whole value is an NCR-looking host (with an optional port) and nothing else."""
+    run = _HOST_RUN_RE.match(text)
+    if run is None or not looks_like_ncr(run.group(0).lower()):
+        return False
+    host, colon, port = text.partition(":")
+    return len(host) == run.end() and (not colon or _PORT_RE.fullmatch(port) is not None)
+
+
+def _references_in(text: str, where: str) -> list[FoundReference]:
+    """The references in one string. JSON text written with `\\/` escapes (`prod.kr.ncr.ntruss.com\\/team\\/api`,
+    as PHP's json_encode writes a slash) is read unescaped: the reference it holds is judged, never lost."""
+    found = []
+    for token in _embedded(text.replace("\\/", "/") if "\\/" in text else text):
+        try:
+            found.append(FoundReference(where, token, parse_reference(token, where or "reference")))
+        except InvalidNameError as exc:
+            found.append(FoundReference(where, token, None, exc))
+    return found
+
+
 def find_references(value: object, path: str = "") -> list[FoundReference]:
     """Every NCR Docker reference in any string of a nested dict/list structure, with its property path.
 
-    Paths read like `spec.template.spec.containers[0].image`. Non-text leaves are ignored.
+    Paths read like `spec.template.spec.containers[0].image`. Non-text leaves are ignored. A chart's split
+    image values (`registry` + `repository` + `tag`/`digest`) are one reference, at the path of their
+    mapping; a value that is exactly an NCR host left over (not a login server's) is an UnjoinedNcrHost.
     """
     found: list[FoundReference] = []
-    stack: list[tuple[str, object]] = [(path, value)]
+    stack: list[tuple[str, str | None, object]] = [(path, None, value)]
     while stack:
-        where, item = stack.pop()
+        where, key, item = stack.pop()
         if isinstance(item, str):
-            for text in _embedded(item):
-                try:
-                    found.append(FoundReference(where, text, parse_reference(text, where or "reference")))
-                except InvalidNameError as exc:
-                    found.append(FoundReference(where, text, None, exc))
+            references = _references_in(item, where)
+            if not references and _bare_ncr_host(item) and \
+                    (key or "").lower().replace("_", "").replace("-", "") not in LOGIN_SERVER_KEYS:
+                references = [FoundReference(where, item, None, UnjoinedNcrHost(
+                    where or "value", item, "no `repository` beside it to join it with, so the image it serves "
+                                            "cannot be checked; write the whole reference (host/image:tag) in one "
+                                            "value, or `registry` and `repository` side by side"))]
+            found += references
         elif isinstance(item, dict):
-            for key in reversed(list(item)):
-                stack.append((f"{where}.{key}" if where else str(key), item[key]))
+            joined = _joined(item)
+            used: tuple[str, ...] = ()
+            if joined is not None:
+                text, used = joined
+                found += _references_in(text, where)
+            for name in reversed(list(item)):
+                if name not in used:
+                    stack.append((f"{where}.{name}" if where else str(name), str(name), item[name]))
+            # A reference used as a key (a map from image to settings) is judged at the key's own path;
+            # a bare host as a key (`auths` of a Docker config) names no image, as in free text.
+            found += [reference for name in item if isinstance(name, str)
+                      for reference in _references_in(name, f"{where}.{name}" if where else name)]
         elif isinstance(item, (list, tuple)):
             for index in reversed(range(len(item))):
-                stack.append((f"{where}[{index}]", item[index]))
+                stack.append((f"{where}[{index}]", None, item[index]))
     return found
 
 

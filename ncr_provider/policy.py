@@ -58,7 +58,7 @@ from .config import resolve_settings
 from .errors import ConfigurationError, NcrError
 from .lookup import ImageLookup, LookupKey, Result
 from .model import ImageDetails
-from .names import FoundReference, ImageRef, UnknownNcrHost, docker_host, find_references
+from .names import FoundReference, ImageRef, UncheckableReference, docker_host, find_references
 from .policy_stack_config import capture_configure_stack, stack_config
 from .sites import DEFAULT_SITE, IMAGE_TYPE_TOKEN, SITES, describe_docker_hosts
 
@@ -289,9 +289,10 @@ def _get(container: Any, key: Any) -> Any:
 def check_references(props: Any, config: PolicyConfig, lookups: LookupCache) -> list[Finding]:
     """Everything to report about the NCR image references in one resource's input properties."""
     references = find_references(known_values(props))
-    # A host that looks like NCR's but is none of its forms cannot be judged, so it follows failOpen;
-    # a name that breaks the rules is a broken reference and always blocks.
-    findings = [_unchecked(found.text, None, found, found.error, config) if isinstance(found.error, UnknownNcrHost)
+    # A host that looks like NCR's but is none of its forms, or an NCR host with no image beside it, cannot be
+    # judged, so it follows failOpen; a name that breaks the rules is a broken reference and always blocks.
+    findings = [_unchecked(found.text, None, found, found.error, config)
+                if isinstance(found.error, UncheckableReference)
                 else _malformed(found) for found in references if found.ref is None]
     findings += _look_up_and_judge([found for found in references if found.ref is not None], config, lookups, _judge)
     return _unique(findings)

@@ -101,6 +101,16 @@ def test_example_refuses_an_image_with_mutable_tags(mocks):
         run_program(EXAMPLE)
 
 
+@pytest.mark.parametrize("stack_config", [{"images": ["prod/team/web", "prod/team/unreported"]}])
+def test_example_refuses_an_image_whose_tag_mutability_ncr_did_not_report(emu, mocks):
+    # given an image NCR reports no tag mutability for (None: neither mutable nor immutable)
+    emu.add_image("prod", "team/unreported", tag_mutability_enabled=None)
+    # then the program fails closed with the reason, instead of exporting "approved": true
+    with pytest.raises(Exception, match=r"^NCR did not report whether image prod/team/unreported has mutable tags "
+                                        r"\(None\), so it cannot be approved"):
+        run_program(EXAMPLE)
+
+
 @pytest.mark.parametrize("stack_config", [{"images": ["ncpdocker/ncpdocker"], "allowMutableTags": True}])
 def test_example_allows_mutable_tags_when_configured(mocks):
     exports = run_program(EXAMPLE)

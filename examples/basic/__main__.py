@@ -16,14 +16,23 @@ images: list[str] = config.require_object("images")
 allow_mutable_tags = config.get_bool("allowMutableTags") or False
 
 
-def refuse_mutable_tags(image_id: str, mutable: bool) -> bool:
-    """Stop the deployment when a tag of this image could be moved to another image."""
-    if mutable and not allow_mutable_tags:
+def refuse_mutable_tags(image_id: str, mutable: bool | None) -> bool:
+    """Stop the deployment unless NCR says this image's tags are immutable (or allowMutableTags is true).
+
+    Fails closed: only `False` is approved. NCR may not report tag mutability (None): that is no proof
+    of immutable tags, so it is refused with its own reason, never passed as if it were.
+    """
+    if mutable is False or allow_mutable_tags:
+        return True
+    if mutable is True:
         message = (f"Image {image_id} has mutable tags: a tag may point at a different image tomorrow. "
                    "Make its tags immutable in NCR, or set allowMutableTags to true.")
-        pulumi.log.error(message)
-        raise Exception(message)
-    return True
+    else:
+        message = (f"NCR did not report whether image {image_id} has mutable tags ({mutable!r}), so it cannot be "
+                   "approved: a tag may point at a different image tomorrow. Check the image in NCR, or set "
+                   "allowMutableTags to true.")
+    pulumi.log.error(message)
+    raise Exception(message)
 
 
 def annotations(image_id: str, description: str | None, last_updated_at: str | None) -> dict[str, str]:

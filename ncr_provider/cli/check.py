@@ -84,7 +84,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
                              "references in any resource's inputs or outputs); repeatable")
     add_max_tag_age_option(parser)
     parser.add_argument("--min-tag-age", type=positive_int, metavar="MINUTES",
-                        help="a tag a reference deploys (the newest, for a reference naming none) pushed or moved "
+                        help="a tag a reference deploys (`latest`, as Docker pulls, for a reference naming none) pushed or moved "
                              "less than MINUTES ago, or missing, is a violation: a deploy racing an unfinished push; "
                              "references by digest are not judged; reads each image's tag list")
     parser.add_argument("--cache", metavar="DIR",

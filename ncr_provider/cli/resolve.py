@@ -69,13 +69,14 @@ def run(args: argparse.Namespace) -> int:
 def pinned_reference(given: str, key: LookupKey, digest: str) -> str:
     """The by-digest reference for what the user gave: on the Docker host (and port) they wrote, so a private
     endpoint or a mirror port stays what the pipeline pulls through; `registry/image` gets the public host."""
-    from ..names import digest_reference, parse_reference, validate_digest, validate_image_name
+    from ..names import DOCKER_TRANSPORT, digest_reference, parse_reference, validate_digest, validate_image_name
 
     ref = parse_reference(given, "image")  # parsed (and accepted) once already; the host is the first part
     if ref.region is None and ref.site is None and ref.private_id is None:
         return digest_reference(key.registry, key.image_name, digest, key.region, key.site)
-    host = given.partition("/")[0]
-    return f"{host}/{validate_image_name(key.image_name)}@{validate_digest(digest)}"
+    transport = DOCKER_TRANSPORT if given.startswith(DOCKER_TRANSPORT) else ""  # kept: what the pipeline pulls with
+    host = given.removeprefix(transport).partition("/")[0]
+    return f"{transport}{host}/{validate_image_name(key.image_name)}@{validate_digest(digest)}"
 
 
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")

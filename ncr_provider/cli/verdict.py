@@ -18,7 +18,7 @@ from ..errors import (
     TransportError,
     UnmappedReferenceError,
 )
-from ..names import UnknownNcrHost
+from ..names import UnjoinedNcrHost, UnknownNcrHost
 from .common import ExitCode
 
 if TYPE_CHECKING:
@@ -176,7 +176,8 @@ def judge_min_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, m
     moved less than MINUTES ago (a deploy racing an unfinished push), or does not exist.
 
     Each reference's own tag is judged; a reference by digest pins content and is not; one naming
-    neither is judged by the image's newest tag. An image that already failed keeps its verdict.
+    neither is judged by `latest`, the tag Docker pulls for it (as the pack's ncr-image-age does), so
+    a missing `latest` is a violation. An image that already failed keeps its verdict.
     """
     if outcome.verdict != Verdict.PASS:
         return outcome
@@ -187,15 +188,11 @@ def judge_min_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, m
     for target in outcome.targets:
         if target.ref is None or target.ref.digest is not None:
             continue
-        if target.ref.tag is None:
-            tag = tags[0] if tags else None  # newest first
-            if tag is None:
-                continue  # no tag to race; --max-tag-age judges an image without tags
-        else:
-            tag = by_name.get(target.ref.tag)
-            if tag is None:
-                return dataclasses.replace(outcome, verdict=Verdict.VIOLATION, kind=TAG_NOT_FOUND,
-                                           reason=f"tag {target.ref.tag} does not exist ({target.text})")
+        name = target.ref.tag or "latest"  # what Docker pulls for a reference naming no tag
+        tag = by_name.get(name)
+        if tag is None:
+            return dataclasses.replace(outcome, verdict=Verdict.VIOLATION, kind=TAG_NOT_FOUND,
+                                       reason=f"tag {name} does not exist ({target.text})")
         if tag.last_updated is None:
             return dataclasses.replace(outcome, verdict=Verdict.ERROR, kind=NOT_CHECKED,
                                        reason=f"NCR did not report when tag {tag.name} was updated")
@@ -212,6 +209,7 @@ def judge_min_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, m
 # says its HTTP status instead).
 SHORT_ERRORS: tuple[tuple[type[NcrError], str], ...] = (
     (UnknownNcrHost, "unknown NCR host"),
+    (UnjoinedNcrHost, "NCR host without an image"),
     (InvalidNameError, "malformed reference"),
     (TransportError, "network"),
     (InvalidResponseError, "invalid response"),
