@@ -15,8 +15,8 @@ from pulumi.runtime.proto import analyzer_pb2
 
 from ncr_provider import names
 from ncr_provider.names import find_references
-from ncr_provider.policy import MUTABLE_TAGS_POLICY, UNCHECKED_IMAGES_POLICY
-from ncr_provider.policy_rules import image_age_policy
+from ncr_provider.policy import MUTABLE_TAGS_POLICY, UNCHECKED_IMAGES_POLICY, PolicyConfig
+from ncr_provider.policy_rules import image_age_policy, pin_candidates, resolve_pins, rewrite
 from ncr_provider.signing import now_ms
 from ncr_provider.sites import DOCKER_HOSTS
 
@@ -171,6 +171,15 @@ def test_policy_and_pack_judge_a_docker_transport_reference(ncp_env, validate, p
     configure(pack, pack_emulator)
     diagnostics = analyze(pack, CONTAINER, docker_container(reference), "skopeo")
     assert summary(diagnostics) == [(MUTABLE_TAGS_POLICY, analyzer_pb2.MANDATORY)]
+
+
+def test_pinning_rewrites_a_docker_transport_reference_and_keeps_the_transport(ncp_env, lookups):
+    digest = "sha256:" + "e5" * 32
+    ncp_env.add_tag("prod", "team/api", "release", digest=digest)
+    props = {"create": f"skopeo copy docker://{HOST}/team/api:release oci:/tmp/api"}
+    pins, findings = resolve_pins(pin_candidates(props), PolicyConfig.from_mapping({"endpoint": ncp_env.url}), lookups)
+    assert findings == []
+    assert rewrite(props, pins) == {"create": f"skopeo copy docker://{HOST}/team/api@{digest} oci:/tmp/api"}
 
 
 @pytest.mark.parametrize("image,reason", [
