@@ -9,7 +9,6 @@ from __future__ import annotations
 import email.utils
 import http.client
 import logging
-import os
 import random
 import threading
 import time
@@ -25,7 +24,7 @@ from urllib3.util.retry import Retry
 from . import __version__
 from .api_versions import REQUEST_ID_HEADER, ErrorKind, dialect
 from .config import Settings, resolve_settings, validate_api_version
-from .deadline import REAPER, Watch, WatchedHTTPAdapter
+from .deadline import REAPER, Watch
 from .errors import (
     AuthenticationError,
     ClockSkewError,
@@ -46,6 +45,7 @@ from .model import ImageDetails, RegistryDetails, TagDetails, newest_first, pars
 from .names import validate_image_name, validate_registry, validate_tag
 from .signing import NcpSignatureAuth, mask, now_ms
 from .terminal import strip_control
+from .transport import Transport, body_chunks, default_headers
 
 log = logging.getLogger("ncr_provider.client")
 
@@ -181,16 +181,9 @@ class NcrClient:
         self._connections = threading.BoundedSemaphore(self.options.max_connections)
         access, secret = self.settings.credentials()
         self._auth = NcpSignatureAuth(access, secret, clock=self._now_ms)
-        self._session = requests.Session()
-        # The environment (proxies, CA bundle) is read once here, not on every request: requests'
-        # per-request lookup walks os.environ twice and was a quarter of a GET's CPU time.
-        self._session.trust_env = False
-        self._session.proxies = environment_proxies(self.settings.host)
-        self._session.verify = ca_bundle()
-        adapter = WatchedHTTPAdapter(pool_connections=1, pool_maxsize=self.options.max_connections, max_retries=0)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
-        self._session.headers.update({
+        # Proxy and CA bundle read from the environment once, here; each GET goes straight to the urllib3 pool.
+        self._transport = Transport(self.settings.host, self.options.max_connections)
+        self._headers = default_headers({
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": f"ncr-provider/{__version__} {requests.utils.default_user_agent()}",
@@ -213,7 +206,7 @@ class NcrClient:
             watches = list(self._watches)
         for watch in watches:
             REAPER.expire(watch)
-        self._session.close()
+        self._transport.close()
 
     def __getstate__(self) -> NoReturn:
         raise TypeError("NcrClient holds credentials and a connection pool and cannot be pickled")
@@ -334,24 +327,24 @@ class NcrClient:
         signed afresh, never past the deadline; corrects the clock once on a 401 whose Date
         header shows the local clock is more than 5 minutes off.
         """
-        url = self.settings.host + path + (f"?{urlencode(params)}" if params else "")
+        target = path + (f"?{urlencode(params)}" if params else "")  # what is sent and signed: path and query
         call = _Call(path, what, not_found, stop_at=time.monotonic() + self.options.deadline)
         with REAPER.watch(call.stop_at) as call.watch:
             with self._watches_lock:
                 self._watches.add(call.watch)
             try:
-                return self._attempts(url, call)
+                return self._attempts(target, call)
             finally:
                 with self._watches_lock:
                     self._watches.discard(call.watch)
 
-    def _attempts(self, url: str, call: _Call) -> bytes:
+    def _attempts(self, path_and_query: str, call: _Call) -> bytes:
         while True:
             if self._closed.is_set():
                 raise self._transport_error(call, "the client was closed (interrupted)")
             call.attempt += 1
             try:
-                step = self._after_reply(self._attempt(url, call), call)
+                step = self._after_reply(self._attempt(path_and_query, call), call)
             except _TransportFailure as failure:
                 step = self._after_failure(failure, call)
             if step.error is not None:
@@ -369,7 +362,7 @@ class NcrClient:
 
     # -- one attempt ----------------------------------------------------------------------------
 
-    def _attempt(self, url: str, call: _Call) -> _Reply:
+    def _attempt(self, path_and_query: str, call: _Call) -> _Reply:
         """Send one signed GET and read its whole body, within what is left of the deadline."""
         options = self.options
         self._acquire_connection(call)
@@ -377,11 +370,14 @@ class NcrClient:
             remaining = call.stop_at - time.monotonic()
             timeout = (max(0.001, min(options.connect_timeout, remaining)), max(0.001, min(options.read_timeout, remaining)))
             try:
-                response = self._send(url, timeout)
+                response = self._transport.get(path_and_query, self._signed_headers(path_and_query), timeout)
                 try:
                     body = self._read_body(response, call.what)
+                except BaseException:
+                    response.close()  # an answer not read to its end: its connection is not reused
+                    raise
                 finally:
-                    response.close()
+                    response.release_conn()
             except requests.RequestException as exc:
                 reason, retryable = self._transport_reason(exc)
                 if self._closed.is_set():
@@ -392,9 +388,9 @@ class NcrClient:
                 raise _TransportFailure(self._transport_error(call, reason), retryable) from None
         finally:
             self._connections.release()
-        log.debug("GET %s -> %d (attempt %d, access key %s, request id %s)", call.path, response.status_code,
+        log.debug("GET %s -> %d (attempt %d, access key %s, request id %s)", call.path, response.status,
                   call.attempt, mask(self._auth.access_key), response.headers.get(REQUEST_ID_HEADER))
-        return _Reply(response.status_code, response.headers, body)
+        return _Reply(response.status, response.headers, body)
 
     def _acquire_connection(self, call: _Call) -> None:
         """Wait for a free connection until the deadline, in short slices so that close() ends the wait too."""
@@ -404,21 +400,19 @@ class NcrClient:
             if time.monotonic() >= call.stop_at:
                 raise _TransportFailure(self._transport_error(call, "no free connection before the deadline"), False)
 
-    def _send(self, url: str, timeout: tuple[float, float]) -> requests.Response:
-        """One signed attempt. Prepared here and sent with `Session.send`, because `Session.request`
-        re-merges settings and cookies on every call: a fifth of a GET's CPU, for nothing we use."""
-        prepared = requests.PreparedRequest()
-        prepared.prepare(method="GET", url=url, headers=self._session.headers, auth=self._auth)
-        return self._session.send(prepared, timeout=timeout, stream=True, allow_redirects=False,
-                                  verify=self._session.verify, proxies=self._session.proxies)
+    def _signed_headers(self, path_and_query: str) -> dict[str, str]:
+        """The client's headers and this attempt's signature (signed afresh on every attempt)."""
+        headers = self._headers.copy()
+        headers.update(self._auth.headers_for("GET", path_and_query))
+        return headers
 
-    def _read_body(self, response: requests.Response, what: str) -> bytes:
+    def _read_body(self, response: urllib3.BaseHTTPResponse, what: str) -> bytes:
         limit = self.options.max_body_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise InvalidResponseError(what=what, reason=f"the body is {int(declared)} bytes, over the {limit}-byte cap")
         chunks, size = [], 0
-        for chunk in response.iter_content(64 * 1024):
+        for chunk in body_chunks(response, 64 * 1024):
             size += len(chunk)
             if size > limit:
                 raise InvalidResponseError(what=what, reason=f"the body is over the {limit}-byte cap")
@@ -521,16 +515,6 @@ class NcrClient:
         if kind is ErrorKind.SERVER:
             return ServerError(**fields)
         return NcrApiError(**fields)
-
-
-def environment_proxies(host: str) -> dict[str, str]:
-    """The proxies the environment sets for this host (HTTPS_PROXY, NO_PROXY, ...), as requests would use them."""
-    return dict(requests.utils.get_environ_proxies(host))
-
-
-def ca_bundle() -> str | bool:
-    """The CA bundle requests would take from the environment, or True for the default store."""
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
 def describe_skew(skew_ms: int) -> str:
