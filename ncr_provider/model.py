@@ -59,8 +59,16 @@ def parse_json_object(body: bytes | str, what: str) -> dict[str, Any]:
 
 
 def _plain(obj: Any) -> dict[str, Any]:
-    """A flat dataclass's fields as a dict; dataclasses.asdict deep-copies and costs ten times more."""
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+    """A flat dataclass's fields as a dict; dataclasses.asdict deep-copies and costs ten times more, and
+    `fields()` filters the class's fields afresh on every call (a tenth of `check -o json`'s CPU for 1000 images)."""
+    cls = type(obj)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return {name: getattr(obj, name) for name in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _json_kind(value: Any) -> str:

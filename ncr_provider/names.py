@@ -58,8 +58,15 @@ def looks_like_ncr(host: str) -> bool:
 _PORT_RE = re.compile(r"[0-9]{1,5}")
 
 
+# Printable ASCII but for the space and '?', '#', '%' and '\\': a name made only of these is safe (the
+# common case, checked in one match; the checks below name the reason for anything else).
+_SAFE_TEXT_RE = re.compile(r"[!\"$&'()*+,\-./0-9:;<=>@A-Z\[\]^_`a-z{|}~]+")
+
+
 def _why_unsafe(value: str) -> str | None:
     """The reason a name could alter a request path or header, if any."""
+    if _SAFE_TEXT_RE.fullmatch(value):
+        return None
     if not value:
         return "it is empty"
     if len(value) != len(value.strip()) or any(c.isspace() for c in value):
