@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import shutil
 import socket
 import socketserver
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 
@@ -149,18 +147,6 @@ def test_a_proxy_that_refuses_connections_is_a_transport_error_naming_the_endpoi
     assert caught.value.attempts == 2
     assert emulator.url in str(caught.value)
     assert emulator.requests == []
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
-    return cert, key
 
 
 def test_https_proxy_tunnels_and_the_ca_bundle_still_verifies_the_endpoint(certificate, proxy, no_proxy_env):

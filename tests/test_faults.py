@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import ssl
 import subprocess
 import time
@@ -341,18 +340,6 @@ def test_a_401_with_a_correct_clock_is_not_retried(emulator, sleeps):
 
 # -- TLS --------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
-    return cert, key
-
-
 @pytest.fixture
 def tls_emulator(certificate):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -383,7 +370,6 @@ def test_requests_ca_bundle_trusts_a_private_ca(tls_emulator, certificate, sleep
 def test_ctrl_c_during_check_stops_at_once_with_one_line_and_exit_130(ncp_env, fault):
     import os
     import signal
-    import subprocess
     import sys
     # given check waiting out a 30 s Retry-After (the default cap), or reading an answer that trickles in
     for _ in range(4):
