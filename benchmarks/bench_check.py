@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-import resource
-
 import requests
-from common import CLI_CONCURRENCY, LATENCY, Row, Sizes, image_url, median, ms, run_alone, run_check, seeded_emulator, timed
+from common import (
+    CLI_CONCURRENCY,
+    LATENCY,
+    Row,
+    Sizes,
+    image_url,
+    median,
+    ms,
+    process_cpu,
+    run_alone,
+    run_check,
+    seeded_emulator,
+    timed,
+)
 
 from ncr_provider.signing import NcpSignatureAuth
 
@@ -67,11 +78,6 @@ def run(sizes: Sizes) -> list[Row]:
         f"{speedup:.1f}x ({ms(sequential)} sequential: {ms(median(per_get))}/GET timed on "
         f"{min(n, sizes.sequential_gets)} and scaled)", speedup >= TARGET_SPEEDUP, raw)
     return [ideal_row, sequential_row]
-
-
-def process_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

@@ -171,6 +171,11 @@ class ProviderServer:
             raise RuntimeError(f"The provider server did not start: {first!r} {self.stderr_text()[-2000:]}")
         return int(first)
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (None before start and after close)."""
+        return None if self._process is None else self._process.pid
+
     def close(self) -> None:
         """Close the channel and stop the process."""
         if self._channel is not None:

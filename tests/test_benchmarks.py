@@ -7,6 +7,7 @@ No timing is judged; what is checked is that each printed figure is the one its 
 from __future__ import annotations
 
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -63,6 +64,14 @@ def test_quick_run_with_tiny_sizes_prints_every_figure(tmp_path):
     reads = raw["provider reads: 16 in flight, 20 ms, vs sleeping provider"]
     ratio = statistics.median([a / b for a, b in zip(reads["raw"]["ours_wall_s"], reads["raw"]["sleeping_wall_s"], strict=True)])
     assert reads["measured"].startswith(f"{ratio:.3f}x"), reads
+    overhead = raw["read overhead: ours vs canned provider"]["raw"]
+    diffs = [a - b for a, b in zip(overhead["rpc_per_read_s"], overhead["noop_rpc_per_read_s"], strict=True)]
+    assert overhead["overhead_s"] == statistics.median(diffs)
+    # the CPU split beside it: the provider server's CPU is read from /proc on Linux, this process's always
+    cpu_diffs = [a - b for a, b in zip(overhead["rpc_own_cpu_per_read_s"], overhead["noop_rpc_own_cpu_per_read_s"],
+                                       strict=True)]
+    assert overhead["emulator_cpu_per_request_s"] == statistics.median(cpu_diffs)
+    assert overhead["provider_cpu_added_per_read_s"] is not None or not os.path.isdir("/proc/self/task")
     startup = raw["ncr-image --version start-up"]
     ratio = statistics.median(startup["raw"]["ncr_image_s"]) / statistics.median(startup["raw"]["import_requests_s"])
     assert f"= {ratio:.2f}x" in startup["measured"], startup
