@@ -408,6 +408,9 @@ class FoundReference:
     text: str
     ref: ImageRef | None
     error: InvalidNameError | None = None
+    written: bool = True
+    """False where `text` is not written as such in one string value (joined from a chart's split values,
+    unescaped from `\\/`, or a key), so `replace_references` cannot rewrite it where it is."""
 
     @property
     def parsed(self) -> ImageRef:
@@ -456,24 +459,28 @@ def _bare_ncr_host(text: str) -> bool:
     return len(host) == run.end() and (not colon or _PORT_RE.fullmatch(port) is not None)
 
 
-def _references_in(text: str, where: str) -> list[FoundReference]:
+def _references_in(text: str, where: str, written: bool = True) -> list[FoundReference]:
     """The references in one string. JSON text written with `\\/` escapes (`prod.kr.ncr.ntruss.com\\/team\\/api`,
     as PHP's json_encode writes a slash) is read unescaped: the reference it holds is judged, never lost."""
     found = []
-    for token in _embedded(text.replace("\\/", "/") if "\\/" in text else text):
+    escaped = "\\/" in text
+    for token in _embedded(text.replace("\\/", "/") if escaped else text):
         try:
-            found.append(FoundReference(where, token, parse_reference(token, where or "reference")))
+            ref, error = parse_reference(token, where or "reference"), None
         except InvalidNameError as exc:
-            found.append(FoundReference(where, token, None, exc))
+            ref, error = None, exc
+        found.append(FoundReference(where, token, ref, error, written=written and not escaped))
     return found
 
 
-def find_references(value: object, path: str = "") -> list[FoundReference]:
+def find_references(value: object, path: str = "", lone_hosts: bool = True) -> list[FoundReference]:
     """Every NCR Docker reference in any string of a nested dict/list structure, with its property path.
 
     Paths read like `spec.template.spec.containers[0].image`. Non-text leaves are ignored. A chart's split
     image values (`registry` + `repository` + `tag`/`digest`) are one reference, at the path of their
-    mapping; a value that is exactly an NCR host left over (not a login server's) is an UnjoinedNcrHost.
+    mapping; a value that is exactly an NCR host left over (not a login server's) is an UnjoinedNcrHost,
+    unless `lone_hosts` is False (a resource's outputs, which no policy sees: a registry's host computed
+    for a `docker login` or a stack output deploys nothing).
     """
     found: list[FoundReference] = []
     stack: list[tuple[str, str | None, object]] = [(path, None, value)]
@@ -481,7 +488,7 @@ def find_references(value: object, path: str = "") -> list[FoundReference]:
         where, key, item = stack.pop()
         if isinstance(item, str):
             references = _references_in(item, where)
-            if not references and _bare_ncr_host(item) and \
+            if not references and lone_hosts and _bare_ncr_host(item) and \
                     (key or "").lower().replace("_", "").replace("-", "") not in LOGIN_SERVER_KEYS:
                 references = [FoundReference(where, item, None, UnjoinedNcrHost(
                     where or "value", item, "no `repository` beside it to join it with, so the image it serves "
@@ -493,14 +500,14 @@ def find_references(value: object, path: str = "") -> list[FoundReference]:
             used: tuple[str, ...] = ()
             if joined is not None:
                 text, used = joined
-                found += _references_in(text, where)
+                found += _references_in(text, where, written=False)
             for name in reversed(list(item)):
                 if name not in used:
                     stack.append((f"{where}.{name}" if where else str(name), str(name), item[name]))
             # A reference used as a key (a map from image to settings) is judged at the key's own path;
             # a bare host as a key (`auths` of a Docker config) names no image, as in free text.
             found += [reference for name in item if isinstance(name, str)
-                      for reference in _references_in(name, f"{where}.{name}" if where else name)]
+                      for reference in _references_in(name, f"{where}.{name}" if where else name, written=False)]
         elif isinstance(item, (list, tuple)):
             for index in reversed(range(len(item))):
                 stack.append((f"{where}[{index}]", None, item[index]))

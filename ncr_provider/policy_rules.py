@@ -351,10 +351,11 @@ def pin_digests_policy(enforcement_level: EnforcementLevel = EnforcementLevel.DI
         pins, findings = resolve_pins(candidates, config, lookups)
         for found in candidates:
             if found.text in pins:
+                how = ("with enforcementLevel remediate, this policy rewrites it" if found.written else
+                       "this policy cannot rewrite it: it is not written whole in one value, so pin it where it is set")
                 report_violation(
                     f"{found.text!r} at {found.path} names an NCR image by tag; the tag points at "
-                    f"{pins[found.text].rpartition('@')[2]} now. Deploy {pins[found.text]} instead "
-                    "(with enforcementLevel remediate, this policy rewrites it).", None)
+                    f"{pins[found.text].rpartition('@')[2]} now. Deploy {pins[found.text]} instead ({how}).", None)
         for finding in _unique(findings):
             if finding.blocking:
                 report_violation(finding.message, None)

@@ -16,7 +16,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from ncr_provider import names
 from ncr_provider.names import find_references
 from ncr_provider.policy import MUTABLE_TAGS_POLICY, UNCHECKED_IMAGES_POLICY, PolicyConfig
-from ncr_provider.policy_rules import image_age_policy, pin_candidates, resolve_pins, rewrite
+from ncr_provider.policy_rules import image_age_policy, pin_candidates, pin_digests_policy, resolve_pins, rewrite
 from ncr_provider.signing import now_ms
 from ncr_provider.sites import DOCKER_HOSTS
 
@@ -31,12 +31,12 @@ def release(values: dict) -> dict:
     return {"chart": "oci://registry-1.docker.io/bitnamicharts/nginx", "version": "18.1.0", "values": values}
 
 
-def check_stack(tmp_path, *resources: tuple[str, str, dict], args: tuple[str, ...] = ("--require-immutable",)):
-    """`check --from-stack` on an export of (name, type, inputs) resources: its exit code and JSON document."""
+def check_stack(tmp_path, *resources: tuple, args: tuple[str, ...] = ("--require-immutable",)):
+    """`check --from-stack` on an export of (name, type, inputs[, outputs]) resources: its exit code and JSON document."""
     path = tmp_path / "stack.json"
     path.write_text(json.dumps({"version": 3, "deployment": {"resources": [
-        {"urn": f"urn:pulumi:dev::shop::{type_}::{name}", "type": type_, "inputs": inputs}
-        for name, type_, inputs in resources]}}))
+        {"urn": f"urn:pulumi:dev::shop::{type_}::{name}", "type": type_, "inputs": inputs, "outputs": outputs[0] if outputs else {}}
+        for name, type_, inputs, *outputs in resources]}}))
     result = run_cli("check", *args, "--from-stack", str(path), "--output", "json")
     assert result.stdout, result.stderr
     return result.returncode, json.loads(result.stdout)
@@ -72,10 +72,12 @@ def test_check_joins_split_image_values_and_judges_the_whole_reference(ncp_env, 
 
 
 def test_check_reports_an_ncr_host_with_no_image_beside_it_and_leaves_login_servers_alone(ncp_env, tmp_path):
-    # given a chart's global registry whose image name sits elsewhere, and a Docker provider's login server
+    # given a chart's global registry whose image name sits elsewhere, a Docker provider's login server, and
+    # a registry's host in outputs (a stack output for `docker login`), where no policy looks
     code, doc = check_stack(tmp_path, ("chart", HELM, release(ONLY_A_HOST)),
-                            ("docker", "pulumi:providers:docker", {"registryAuth": [{"address": HOST, "username": "u"}]}))
-    # then the host is "could not be checked", naming where it is; the login server names no image
+                            ("docker", "pulumi:providers:docker", {"registryAuth": [{"address": HOST, "username": "u"}]}),
+                            ("shop-dev", "pulumi:pulumi:Stack", {}, {"registry": HOST, "login": f"{HOST}:443"}))
+    # then the host is "could not be checked", naming where it is; the login server and outputs name no image
     assert code == 3
     [image] = doc["images"]
     assert (image["ref"], image["verdict"], image["reason"]) == (HOST, "error",
@@ -180,6 +182,21 @@ def test_pinning_rewrites_a_docker_transport_reference_and_keeps_the_transport(n
     pins, findings = resolve_pins(pin_candidates(props), PolicyConfig.from_mapping({"endpoint": ncp_env.url}), lookups)
     assert findings == []
     assert rewrite(props, pins) == {"create": f"skopeo copy docker://{HOST}/team/api@{digest} oci:/tmp/api"}
+
+
+def test_pinning_names_a_split_reference_it_cannot_rewrite_and_leaves_the_values_alone(ncp_env, lookups):
+    digest = "sha256:" + "f6" * 32
+    ncp_env.add_tag("prod", "team/api", "release", digest=digest)
+    props = release({"image": {"registry": HOST, "repository": "team/api", "tag": "release"}})
+    messages: list[str] = []
+    pin_digests_policy(lookups=lookups).validate(resource_args(props, {"endpoint": ncp_env.url}, type_=HELM),
+                                                 lambda message, urn=None: messages.append(message))
+    assert messages == [f"'{HOST}/team/api:release' at values.image names an NCR image by tag; the tag points at "
+                        f"{digest} now. Deploy {HOST}/team/api@{digest} instead (this policy cannot rewrite it: it is "
+                        "not written whole in one value, so pin it where it is set)."]
+    # no digest value is invented: a chart that does not read one would still deploy the tag
+    pins, _ = resolve_pins(pin_candidates(props), PolicyConfig.from_mapping({"endpoint": ncp_env.url}), lookups)
+    assert rewrite(props, pins) == props
 
 
 @pytest.mark.parametrize("image,reason", [

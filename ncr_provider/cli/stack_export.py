@@ -83,7 +83,9 @@ def from_resources(resources: list[Any], source: str) -> StackScan:
             scan.targets.append(dataclasses.replace(_ncr_image_target(resource, properties, label),
                                                     file=source, resource=urn, path="NcrImage"))
         seen: set[str] = set()  # a Deployment names its image in inputs and outputs: one source is enough
-        for found in find_references(properties):
+        # A lone NCR host is judged where a policy would see it, in the inputs (see find_references).
+        for found in find_references(properties["inputs"], "inputs") + \
+                find_references(properties["outputs"], "outputs", lone_hosts=False):
             if found.text in seen:
                 continue
             seen.add(found.text)
