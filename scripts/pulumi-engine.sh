@@ -3,11 +3,12 @@
 # the engine tests need beside it, and print the environment that puts it first on PATH.
 #
 #   eval "$(scripts/pulumi-engine.sh)"   build if needed, then export PATH and the offline settings
-#   PULUMI_ENGINE_VERSION=3.274.1        the pinned CLI version (default below)
-#   PULUMI_ENGINE_DIR=/path              where to build (default: ${XDG_CACHE_HOME:-~/.cache}/ncr-provider/pulumi-engine)
+#   PULUMI_ENGINE_VERSION=3.274.1        the pinned CLI version (default below); .ci/run also builds the floor, 3.139.0
+#   PULUMI_ENGINE_DIR=/path              where to build (default: ${XDG_CACHE_HOME:-~/.cache}/ncr-provider/pulumi-engine);
+#                                        give each other version its own folder, so the pinned one stays cached
 #
-# Idempotent and fast when cached: a binary stamped with the right version is reused, and the default
-# folder lives outside the checkout, so a fresh clone (CI) finds the binary already built. Go's own
+# Idempotent and fast when cached: a binary whose `pulumi version` answers the right version is reused, and
+# the default folder lives outside the checkout, so a fresh clone (CI) finds the binary already built. Go's own
 # module and build caches (GOMODCACHE, GOCACHE) are outside the repo too, so even a rebuild in a new
 # folder only re-links. Progress goes to stderr; stdout carries only the environment.
 #
@@ -23,7 +24,6 @@ VERSION="${PULUMI_ENGINE_VERSION:-3.274.1}"
 DIR="${PULUMI_ENGINE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ncr-provider/pulumi-engine}"
 BIN="$DIR/bin"
 SRC="$DIR/src-$VERSION"
-STAMP="$BIN/.stamp"
 LANGUAGE_HOST_MODULE="github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3"
 
 say() { printf 'pulumi-engine: %s\n' "$*" >&2; }
@@ -40,10 +40,6 @@ build_cli() {
 module ncr-provider.local/pulumi-engine
 
 go 1.26
-
-// pkg's own go.mod replaces sdk with a local folder and clipboard with a fork; a module that
-// depends on pkg must repeat the non-local replace to build the same program.
-replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
 GOMOD
         cat > tools.go <<GOTOOLS
 //go:build tools
@@ -53,18 +49,48 @@ package tools
 import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 GOTOOLS
     fi
+    copy_replaces
     say "resolving modules (github.com/pulumi/pulumi/pkg/v3@v$VERSION and sdk/v3@v$VERSION, about 290 modules)"
     go get "github.com/pulumi/pulumi/pkg/v3@v$VERSION" "github.com/pulumi/pulumi/sdk/v3@v$VERSION" >&2 \
         || die "could not resolve github.com/pulumi/pulumi/pkg/v3@v$VERSION: is the Go module proxy reachable (GOPROXY=$(go env GOPROXY))?"
     go mod tidy >&2 || die "go mod tidy failed for the Pulumi CLI wrapper module in $SRC"
     say "compiling pulumi (go build -v lists each package as it finishes)"
     # The version stamp matters: without it `pulumi version` prints nothing and the Automation API refuses the CLI.
+    # The variable moved from pkg/v3/version (v3.139.0) to sdk/v3/go/common/version (v3.274.1); the linker ignores
+    # an -X for a package the program does not contain, so stamping both serves either.
     local ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$VERSION"
+    ldflags="$ldflags -X github.com/pulumi/pulumi/pkg/v3/version.Version=v$VERSION"
     CGO_ENABLED=0 go build -v -trimpath -ldflags "$ldflags" -o "$BIN/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2 \
         || die "go build of github.com/pulumi/pulumi/pkg/v3/cmd/pulumi v$VERSION failed (see the compiler output above)"
+    [ "$("$BIN/pulumi.tmp" version 2>/dev/null)" = "v$VERSION" ] \
+        || die "the built CLI does not answer \`pulumi version\` with v$VERSION (the -X version stamp missed): kept as $BIN/pulumi.tmp"
     mv "$BIN/pulumi.tmp" "$BIN/pulumi"
-    printf '%s\n' "$VERSION" > "$STAMP"
     probe_language_host
+}
+
+copy_replaces() {
+    # pkg's own go.mod replaces sdk with a local folder (../sdk) and some dependencies with forks or pinned
+    # versions (v3.274.1: atotto/clipboard; v3.139.0 also sergi/go-diff and xanzy/ssh-agent). A module that
+    # depends on pkg must repeat the non-local replaces to build the same program: read them from pkg's go.mod
+    # at $VERSION (as the proxy serves it) and copy each one into the wrapper.
+    local answer pkg_mod line old new
+    answer="$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$VERSION" 2>&1)" || true
+    pkg_mod="$(printf '%s\n' "$answer" | sed -n 's/.*"GoMod": *"\([^"]*\)".*/\1/p' | head -n 1)"
+    [ -n "$pkg_mod" ] && [ -f "$pkg_mod" ] || die "the Go module proxy does not serve github.com/pulumi/pulumi/pkg/v3@v$VERSION" \
+        "(GOPROXY=$(go env GOPROXY)): $(printf '%s\n' "$answer" | sed -n 's/.*"Error": *"\(.*\)".*/\1/p' | head -n 1)"
+    # One "OLD [VERSION] => NEW VERSION" per line, from both `replace a => b v` and `replace ( ... )` forms;
+    # a replacement without a version is a local folder and is left out.
+    while IFS= read -r line; do
+        old="${line%%=>*}"; new="${line#*=>}"
+        read -r -a old <<<"$old"; read -r -a new <<<"$new"
+        [ "${#new[@]}" -eq 2 ] || continue
+        say "replace ${old[*]} => ${new[*]} (from pkg/v3@v$VERSION's go.mod)"
+        go mod edit -replace "${old[0]}${old[1]:+@${old[1]}}=${new[0]}@${new[1]}"
+    done < <(sed -e 's://.*$::' "$pkg_mod" | awk '
+        /^replace[ \t]*\(/ { block = 1; next }
+        block && /^\)/     { block = 0; next }
+        block && /=>/      { print; next }
+        /^replace[ \t].*=>/ { sub(/^replace[ \t]+/, ""); print }')
 }
 
 probe_language_host() {
@@ -113,7 +139,7 @@ SHIM
     chmod +x "$BIN/pulumi-resource-pulumi-python" "$BIN/pulumi-analyzer-policy-python"
 }
 
-if [ -x "$BIN/pulumi" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$VERSION" ]; then
+if [ -x "$BIN/pulumi" ] && [ "$("$BIN/pulumi" version 2>/dev/null)" = "v$VERSION" ]; then
     say "Pulumi CLI v$VERSION already built in $BIN"
 else
     build_cli
