@@ -18,8 +18,10 @@ from .errors import ConfigurationError
 MIN_CLI_VERSION = "3.139.0"
 """The oldest Pulumi CLI that hands a dynamic provider the whole stack config."""
 
-STACK_CONFIG_KEYS = "__stack_config_keys"
-"""The read resources' input listing which of our settings the stack config sets (names only)."""
+STACK_CONFIG_KEYS = "_stack_config_keys"
+"""The read resources' input listing which of our settings the stack config sets (names only). One underscore,
+not two: the provider server of pulumi 3.139 (the lowest SDK allowed) drops every property named `__...` but
+`__provider` before the provider sees it, and with it this list and the sentence."""
 
 
 def stack_config_keys() -> list[str]:

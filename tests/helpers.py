@@ -33,6 +33,12 @@ SELECT_ONE = "select the tag in exactly one way: tag, digest, or most_recent=Tru
 # Every variable that would point a test at the developer's NCP account instead of the emulator.
 NCP_ENV_VARS = ENV_VARS
 
+# What a read says when the stack sets keys but a Pulumi CLI older than 3.139.0 passed the provider none of them.
+OLD_CLI_SENTENCE = ("ncr_provider.errors.ConfigurationError: The stack sets ncloud:accessKey, ncloud:secretKey, "
+                    "ncr:endpoint, but the Pulumi CLI passed none of it to the NcrImage provider: NcrImage needs Pulumi "
+                    "CLI 3.139.0 or newer (`pulumi version` shows yours; or set NCLOUD_ACCESS_KEY and NCLOUD_SECRET_KEY "
+                    "in the environment instead).")
+
 
 def settings_for(emulator: NcrEmulator, **changes: Any) -> Settings:
     """Settings pointing at the emulator with its keys (plus any field changed, e.g. region or secret_key)."""

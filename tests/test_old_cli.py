@@ -1,15 +1,16 @@
 """A Pulumi CLI older than 3.139.0 hands a dynamic provider none of the stack config: the user gets one sentence.
 
-Such a CLI is not at hand, so the provider server is configured exactly as it configures one (only
-`pulumi-python:*` keys, namespace stripped; here none at all), behind the real gRPC server; the program
-side runs under mocks with the stack config a user set with `pulumi config set`.
+Here the provider server is configured exactly as such a CLI configures it (only `pulumi-python:*` keys,
+namespace stripped; here none at all), behind the real gRPC server; the program side runs under mocks with the
+stack config a user set with `pulumi config set`. tests/engine/test_cli_floor.py checks the same sentence through
+a real CLI 3.138.0 (README, "The CLI floor").
 """
 
 from __future__ import annotations
 
 import pulumi
 import pytest
-from helpers import NCP_ENV_VARS, LastLine
+from helpers import NCP_ENV_VARS, OLD_CLI_SENTENCE, LastLine
 
 from ncr_provider import NcrImage, NcrImageTag
 from ncr_provider.emulator import NcrEmulator
@@ -18,9 +19,6 @@ from ncr_provider.testing import ProviderCallError, ProviderMocks, ProviderServe
 
 ACCESS_KEY = "OLDCLITESTACCESSKEY0"
 SECRET_KEY = "old-cli-test-secret-key-0123456789abcdef"
-SENTENCE = ("ncr_provider.errors.ConfigurationError: The stack sets ncloud:accessKey, ncloud:secretKey, ncr:endpoint, "
-            "but the Pulumi CLI passed none of it to the NcrImage provider: NcrImage needs Pulumi CLI 3.139.0 or newer "
-            "(`pulumi version` shows yours; or set NCLOUD_ACCESS_KEY and NCLOUD_SECRET_KEY in the environment instead).")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +45,7 @@ def test_an_old_cli_gets_the_version_sentence_not_missing_credentials(emu, serve
             with pytest.raises(ProviderCallError) as caught:
                 run_program(lambda: pulumi.export("pulls", NcrImage("web", registry="prod", image_name="team/web").pull_count))
 
-    assert LastLine(caught.value) == SENTENCE
+    assert LastLine(caught.value) == OLD_CLI_SENTENCE
     assert SECRET_KEY not in caught.value.details and emu.requests == []
 
 

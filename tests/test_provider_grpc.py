@@ -8,11 +8,12 @@ import threading
 import grpc
 import pulumi._types
 import pytest
-from helpers import EXPECTED_IMAGE_OUTPUTS, NCP_ENV_VARS, LastLine, without_request_id
+from helpers import EXPECTED_IMAGE_OUTPUTS, NCP_ENV_VARS, OLD_CLI_SENTENCE, LastLine, without_request_id
 from pulumi.runtime.rpc import translate_output_properties
 
 from ncr_provider import NcrImage, NcrImageTag
 from ncr_provider.emulator import NcrEmulator
+from ncr_provider.engine_config import STACK_CONFIG_KEYS
 from ncr_provider.sites import TAG_TYPE_TOKEN
 from ncr_provider.testing import ProviderCallError, ProviderServer, provider_blob
 
@@ -174,6 +175,21 @@ def test_missing_credentials_last_line_names_config_keys_and_variables(emu, serv
         "`pulumi config set ncloud:accessKey <access-key>` and `pulumi config set --secret ncloud:secretKey <secret-key>`, "
         "or set the environment variables NCLOUD_ACCESS_KEY and NCLOUD_SECRET_KEY, or add ncloud_access_key_id and "
         f"ncloud_secret_access_key to [DEFAULT] in {server_env['HOME']}/.ncloud/configure.")
+
+
+def test_a_cli_too_old_to_pass_the_stack_config_gets_the_version_sentence(emu, server_env):
+    # Given a provider configured as a CLI older than 3.139.0 configures it (none of the stack config), and a
+    # read resource that registered the names of the settings the stack sets: they must reach the provider
+    # through this SDK's provider server (pulumi 3.139's drops every input named `__...` but `__provider`)
+    inputs = {"registry": "prod", "image_name": "team/web",
+              STACK_CONFIG_KEYS: ["ncloud:accessKey", "ncloud:secretKey", "ncr:endpoint"]}
+    emu.clear_requests()
+    with started(server_env, {}) as old_cli:
+        with pytest.raises(ProviderCallError) as caught:
+            old_cli.read("prod/team/web", inputs)
+
+    assert LastLine(caught.value) == OLD_CLI_SENTENCE
+    assert emu.requests == []
 
 
 def test_the_secret_key_is_in_neither_outputs_nor_serialized_properties(server):
