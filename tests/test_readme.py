@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from helpers import OLD_CLI_SENTENCE
+
 from ncr_provider.config import SETTINGS, SITES
+from ncr_provider.engine_config import MIN_CLI_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -78,3 +81,9 @@ def test_every_field_of_every_function_result_is_in_the_functions_table():
         row = next(line for line in section.splitlines() if line.startswith(f"| `{function}"))
         for name, _, _ in fields:
             assert f"`{name}`" in row, f"{function} field {name} is not in the README"
+
+
+def test_the_documented_cli_floor_is_the_one_the_old_cli_sentence_names():
+    # the sentence, the README and .ci/run's floor step all read one number (tests/engine/test_cli_floor.py pins it)
+    assert f"**Pulumi CLI {MIN_CLI_VERSION} or newer** is required" in README
+    assert f"Pulumi CLI {MIN_CLI_VERSION} or newer" in OLD_CLI_SENTENCE

@@ -14,6 +14,7 @@ Every CLI call has a deadline (`EngineCommand.timeout`); its arguments, output a
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import runpy
@@ -27,11 +28,18 @@ from typing import Any
 
 from pulumi import automation as auto
 from pulumi.automation._cmd import CommandResult, OnOutput, create_command_error
+from semver import VersionInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "engine-tests-passphrase"
 COMMAND_TIMEOUT = 180.0
 """Seconds any one CLI command may take before it is killed (a cold preview takes a few seconds)."""
+INLINE_REFRESH_CLI = VersionInfo(3, 181, 0)
+"""The oldest CLI whose refresh and destroy the Automation API runs for an inline program (`--client`): it refuses
+older ones, so with them the harness runs `pulumi refresh` / `pulumi destroy` itself, which need no program."""
+PACK_AS_EXECUTABLE_CLI = VersionInfo(3, 221, 0)
+"""From here the CLI runs a pack folder through the language host (absent here); older ones start
+`pulumi-analyzer-policy-python` from PATH for it (CLI 3.139.0 does, with `<engine address> .` in the pack folder)."""
 
 
 def default_engine_bin() -> Path:
@@ -173,6 +181,8 @@ class EngineStack:
         """
         if shutil.which("pulumi-language-python", path=str(self.command.bin_dir)) or shutil.which("pulumi-language-python"):
             return str(pack_dir)
+        if self.cli_version < PACK_AS_EXECUTABLE_CLI:
+            return str(pack_dir)  # such a CLI starts the launcher from PATH itself, in the pack folder
         mirror = self.base / f"policy-pack-{pack_dir.name}"
         mirror.mkdir(exist_ok=True)
         for source in pack_dir.iterdir():
@@ -182,6 +192,27 @@ class EngineStack:
         if not launcher.exists():
             launcher.symlink_to(self.command.bin_dir / "pulumi-analyzer-policy-python")
         return str(launcher)
+
+    @property
+    def cli_version(self) -> VersionInfo:
+        """The version `pulumi version` reported when the Automation API checked it."""
+        assert self.command.version is not None, "PulumiCommand checks the CLI's version on creation"
+        return self.command.version
+
+    def refresh(self) -> auto.UpdateSummary:
+        """`refresh` of this stack; its summary. Through the Automation API where the CLI allows it for inline
+        programs (3.181 on), else as the user types it (an older CLI's refresh does not run the program)."""
+        if self.cli_version >= INLINE_REFRESH_CLI:
+            return self.stack.refresh().summary
+        self.cli("refresh", "--yes", "--skip-preview")
+        return self.stack.history(page_size=1)[0]
+
+    def destroy(self) -> auto.UpdateSummary:
+        """`destroy` of this stack; its summary. As `refresh`: the Automation API from CLI 3.181, else the CLI."""
+        if self.cli_version >= INLINE_REFRESH_CLI:
+            return self.stack.destroy().summary
+        self.cli("destroy", "--yes", "--skip-preview")
+        return self.stack.history(page_size=1)[0]
 
     def cli(self, *args: str, check: bool = True) -> Run:
         """A plain `pulumi ...` in the project folder on this stack, as a user types it (not through the API)."""
@@ -226,3 +257,8 @@ class EngineStack:
             self.stack.workspace.remove_stack(self.stack_name, force=True)
         except auto.CommandError:
             pass
+        # An older CLI (3.139) ends a failed update without waiting for the inline program, whose coroutine is then
+        # left unfinished. Finalize such leftovers here: the garbage collector would otherwise close them at any
+        # later moment, e.g. inside an import's ast.parse, which Python 3.11.7 then fails with "SystemError: AST
+        # constructor recursion depth mismatch" (python/cpython#106905).
+        gc.collect()

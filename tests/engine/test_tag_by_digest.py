@@ -54,7 +54,7 @@ def test_moving_the_tag_changes_the_workload_at_the_next_preview(engine_bin, tmp
             assert steps[TAG_TYPE_TOKEN].op == "read"
             assert steps[WORKLOAD_TYPE].op == "update"
             assert steps[WORKLOAD_TYPE].new.inputs["image"] == f"prod.kr.ncr.ntruss.com/team/api@{MOVED}"
-            stack.stack.destroy()
+            stack.destroy()
         finally:
             stack.close()
 
@@ -79,6 +79,6 @@ def test_a_read_whose_id_is_unknown_at_preview_is_not_run_until_up(engine_bin, t
             up = stack.stack.up()
             assert up.outputs["digest"].value.startswith("sha256:")
             assert [r.raw_path for r in emu.requests] == ["/ncr/api/v2/repositories/prod/team%2Fweb/tags/1.2.1"]
-            stack.stack.destroy()
+            stack.destroy()
         finally:
             stack.close()
