@@ -13,6 +13,9 @@ from helpers import without_request_id
 
 from ncr_provider.cli.progress import Progress
 
+NOT_INSPECTED = ("secret value not inspected (ciphertext: the policy pack checks it decrypted, or pipe "
+                 "`pulumi stack export --show-secrets` into `--from-stack -` so that no file holds it)")
+
 STACK_EXPORT = Path(__file__).parent / "data" / "stack-export.json"
 ANNOTATION = re.compile(r"::(error|warning) title=(?P<title>[^:,]+)(?:,file=(?P<file>[^:,]+),line=(?P<line>\d+))?::(?P<msg>.+)")
 
@@ -190,15 +193,15 @@ def test_from_stack_checks_ncr_images_and_every_ncr_reference_in_resources(ncp_e
     assert any(origin.endswith("outputs.dbPassword") for origin in origins["prod/team/api"])
     assert doc["not_inspected"] == [{
         "origin": f"{STACK_EXPORT}: cart (docker:index/container:Container) inputs.registryAuth",
-        "reason": "secret value not inspected (ciphertext: export with --show-secrets to check it)"}]
+        "reason": NOT_INSPECTED}]
     assert doc["summary"]["not_inspected"] == 1
     assert len(image_requests(ncp_env)) == 4
 
 
 def test_from_stack_table_names_each_ciphertext_secret_as_not_inspected(ncp_env):
     result = run_cli("check", "--from-stack", str(STACK_EXPORT))
-    assert f"NOT INSPECTED {STACK_EXPORT}: cart (docker:index/container:Container) inputs.registryAuth: secret value " \
-           "not inspected (ciphertext: export with --show-secrets to check it)" in result.stdout.splitlines()
+    assert f"NOT INSPECTED {STACK_EXPORT}: cart (docker:index/container:Container) inputs.registryAuth: " \
+           f"{NOT_INSPECTED}" in result.stdout.splitlines()
     assert result.stdout.splitlines()[-1].endswith("could not be checked. 1 secret value not inspected.")
 
 

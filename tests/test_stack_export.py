@@ -3,6 +3,11 @@ reference was found. (test_cli_check runs the same through the command.)"""
 
 from __future__ import annotations
 
+import json
+from xml.etree import ElementTree
+
+from cli_runner import run_cli
+
 from ncr_provider.cli.stack_export import from_resources
 from ncr_provider.sites import IMAGE_TYPE_TOKEN
 
@@ -54,3 +59,50 @@ def test_a_ciphertext_secret_is_named_as_not_inspected():
     assert scan.targets == []
     assert scan.not_inspected == ["stack.json: shop (kubernetes:apps/v1:Deployment) inputs.spec",
                                   "stack.json: shop (kubernetes:apps/v1:Deployment) outputs.spec"]
+
+
+# -- provider configuration: credentials, never image references ---------------------------------
+
+SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:abc"}
+
+
+def provider(name: str, type_: str, inputs: dict) -> dict:
+    return {"urn": f"urn:pulumi:dev::shop::{type_}::{name}", "type": type_, "custom": True, "id": "0a1b",
+            "inputs": inputs, "outputs": inputs}
+
+
+def test_ciphertext_in_a_provider_config_is_not_named_as_not_inspected():
+    # given the default provider `pulumi config set --secret ncloud:secretKey` leaves in state, and a
+    # Kubernetes provider whose kubeconfig is a secret, beside a workload with a ciphertext secret
+    scan = from_resources([
+        provider("default", "pulumi:providers:pulumi-python",
+                 {"ncloud:accessKey": "AKPLAINACCESSKEY0000", "ncloud:secretKey": SECRET, "version": "3.139.0"}),
+        provider("cluster", "pulumi:providers:kubernetes", {"kubeconfig": SECRET}),
+        resource(DEPLOYMENT, "shop", {"spec": SECRET}),
+    ], "stack.json")
+    # then only the workload's secret is named: a provider's config holds credentials, not image references
+    assert scan.targets == []
+    assert scan.not_inspected == ["stack.json: shop (kubernetes:apps/v1:Deployment) inputs.spec",
+                                  "stack.json: shop (kubernetes:apps/v1:Deployment) outputs.spec"]
+
+
+def test_check_on_an_export_with_the_providers_secret_key_reports_nothing_hidden(ncp_env, tmp_path):
+    # given `pulumi stack export` (no --show-secrets) of a stack configured as the README says: the default
+    # provider holds ncloud:secretKey as ciphertext, and a container deploys an immutable NCR image
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps({"version": 3, "deployment": {"resources": [
+        provider("default", "pulumi:providers:pulumi-python", {"ncloud:accessKey": "AKPLAINACCESSKEY0000",
+                                                               "ncloud:secretKey": SECRET}),
+        resource("docker:index/container:Container", "web", {"image": "prod.kr.ncr.ntruss.com/team/web:1.2.1"}),
+    ]}}))
+    reports = {fmt: run_cli("check", "--from-stack", str(path), "-o", fmt)
+               for fmt in ("table", "json", "github", "sarif", "junit")}
+    # then every format passes the image and names no secret as not inspected (nor advises revealing one)
+    assert {fmt: r.returncode for fmt, r in reports.items()} == dict.fromkeys(reports, 0)
+    assert not [fmt for fmt, r in reports.items() if "show-secrets" in r.stdout + r.stderr]
+    assert "NOT INSPECTED" not in reports["table"].stdout
+    assert reports["table"].stdout.splitlines()[-1].endswith("0 could not be checked.")
+    assert json.loads(reports["json"].stdout)["not_inspected"] == []
+    assert "::warning" not in reports["github"].stdout
+    assert json.loads(reports["sarif"].stdout)["runs"][0]["invocations"][0]["toolExecutionNotifications"] == []
+    assert ElementTree.fromstring(reports["junit"].stdout).find("testsuite").get("skipped") == "0"

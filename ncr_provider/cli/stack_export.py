@@ -17,6 +17,9 @@ NCR_IMAGE_TYPE = IMAGE_TYPE_TOKEN
 # How the engine marks a secret in an export: `ciphertext`, or with --show-secrets `plaintext` (the value as JSON).
 SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
 SKIPPED_PROPERTIES = frozenset({"__provider"})
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+"""A provider resource's type (`pulumi:providers:pulumi-python`): its config holds credentials (the default
+provider keeps `ncloud:secretKey` as ciphertext), never an image reference a workload deploys."""
 
 
 @dataclass
@@ -67,7 +70,8 @@ def _resources(document: Any) -> list[Any] | None:
 
 def from_resources(resources: list[Any], source: str) -> StackScan:
     """The references of a stack export's resources, as the policy pack sees them: secrets with a
-    plaintext (`--show-secrets`) are read, ciphertext ones named as not inspected. A reference that
+    plaintext (`--show-secrets`) are read, ciphertext ones named as not inspected (except in a provider
+    resource's config, which holds credentials such as `ncloud:secretKey`, not image references). A reference that
     cannot be read or placed becomes a target carrying its error, so one bad token is reported for
     its resource while every other reference is still checked."""
     scan = StackScan()
@@ -78,7 +82,8 @@ def from_resources(resources: list[Any], source: str) -> StackScan:
         label = f"{source}: {urn.rsplit('::', 1)[-1] or '?'} ({rtype or 'unknown type'})"
         hidden: list[str] = []
         properties = {part: _reveal(_visible(resource.get(part)), part, hidden) for part in ("inputs", "outputs")}
-        scan.not_inspected += [f"{label} {where}" for where in hidden]
+        if not rtype.startswith(PROVIDER_TYPE_PREFIX):  # never advise revealing a provider's credentials
+            scan.not_inspected += [f"{label} {where}" for where in hidden]
         if rtype == NCR_IMAGE_TYPE:
             scan.targets.append(dataclasses.replace(_ncr_image_target(resource, properties, label),
                                                     file=source, resource=urn, path="NcrImage"))

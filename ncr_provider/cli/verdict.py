@@ -36,7 +36,8 @@ class Verdict(enum.StrEnum):
     ERROR = "error"
 
 DAY_MS = 24 * 60 * 60 * 1000
-NOT_INSPECTED = "secret value not inspected (ciphertext: export with --show-secrets to check it)"
+NOT_INSPECTED = ("secret value not inspected (ciphertext: the policy pack checks it decrypted, or pipe "
+                 "`pulumi stack export --show-secrets` into `--from-stack -` so that no file holds it)")
 MINUTE_MS = 60 * 1000
 
 # What an outcome is about, for reports that give each kind its own rule (SARIF) or failure type (JUnit).

@@ -162,3 +162,14 @@ def test_stack_export_feeds_the_gate_the_same_images(lifecycle):
     assert sorted(item["image"] for item in document["images"]) == sorted(IMAGES)
     assert {item["verdict"] for item in document["images"]} == {"pass"}
     assert all(ref["origin"] != "argument" for item in document["images"] for ref in item["references"])
+    # and the default provider's ciphertext ncloud:secretKey is credentials, not a reference left unchecked
+    assert document["not_inspected"] == [] and document["summary"]["not_inspected"] == 0
+
+
+def test_state_holds_the_access_key_as_plain_config_and_the_secret_key_only_as_ciphertext(lifecycle):
+    # what the README says Pulumi stores: the default provider keeps the stack's config as its inputs
+    providers = [r for r in lifecycle.state["deployment"]["resources"] if r["type"] == "pulumi:providers:pulumi-python"]
+    assert providers
+    for resource in providers:
+        assert resource["inputs"]["ncloud:accessKey"] == ACCESS_KEY
+        assert set(resource["inputs"]["ncloud:secretKey"]) == {"4dabf18193072939515e22adb298388d", "ciphertext"}
