@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import pty
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 
 CLI = [sys.executable, "-m", "ncr_provider.cli"]
 
@@ -44,6 +47,23 @@ def run_cli_on_terminal(*args: str, timeout: float = 30) -> tuple[int, str, byte
     finally:
         os.close(controller)
     return process.returncode, stdout, shown
+
+
+def run_cli_interrupted(*args: str, ready: Callable[[], bool], timeout: float = 15) -> tuple[int, str, str]:
+    """Run `ncr-image ARGS`, press Ctrl-C (SIGINT) once `ready()` is true; returns exit code, stdout, stderr."""
+    process = subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ))
+    try:
+        while not ready():
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, stdout, stderr
 
 
 def image_requests(emulator) -> list[str]:

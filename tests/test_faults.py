@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import ssl
-import subprocess
 import time
 from email.utils import formatdate
 
 import pytest
+from cli_runner import run_cli_interrupted
 from helpers import make_client, without_request_id
 
 from ncr_provider import errors
@@ -368,30 +368,19 @@ def test_requests_ca_bundle_trusts_a_private_ca(tls_emulator, certificate, sleep
 
 @pytest.mark.parametrize("fault", ["retry-after", "trickle"])
 def test_ctrl_c_during_check_stops_at_once_with_one_line_and_exit_130(ncp_env, fault):
-    import os
-    import signal
-    import sys
     # given check waiting out a 30 s Retry-After (the default cap), or reading an answer that trickles in
     for _ in range(4):
         if fault == "retry-after":
             ncp_env.enqueue(status=429, body=ncp_error("400", "Quota Exceeded"), headers={"Retry-After": "3600"})
         else:
             ncp_env.enqueue_fault("trickle", seconds=1.0)
-    process = subprocess.Popen([sys.executable, "-m", "ncr_provider.cli", "check", "prod/team/web", "prod/hello/world"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
-    try:
-        while len(ncp_env.requests) < (2 if fault == "retry-after" else 1) or (fault == "trickle" and not ncp_env.trickled_bytes):
-            assert process.poll() is None, process.communicate()
-            time.sleep(0.02)
-        # when the user presses Ctrl-C
-        process.send_signal(signal.SIGINT)
-        # then it stops well before the wait would have ended (a bound, not a measurement: the wait is 30 s)
-        stdout, stderr = process.communicate(timeout=15)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 130
+    # when the user presses Ctrl-C, then it stops well before the wait would have ended (a bound, not a
+    # measurement: the wait is 30 s)
+    code, stdout, stderr = run_cli_interrupted(
+        "check", "prod/team/web", "prod/hello/world",
+        ready=lambda: len(ncp_env.requests) >= (2 if fault == "retry-after" else 1)
+        and (fault != "trickle" or bool(ncp_env.trickled_bytes)))
+    assert code == 130
     assert stderr.splitlines() == ["ncr-image: interrupted"], stderr
     assert stdout == ""
     assert len([r for r in ncp_env.requests if r.status == 429]) <= 2
