@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .errors import ConfigurationError, NcrError
+from .errors import ConfigurationError, NcrError, shorten
 from .model import ImageDetails, TagDetails
 
 log = logging.getLogger(__name__)
@@ -183,8 +183,8 @@ def cache_from(directory: str | None, ttl_seconds: float | None = None,
         try:
             ttl_seconds = float(text)
         except ValueError:
-            raise ConfigurationError(reason=f"Invalid {CACHE_TTL_ENV} {text!r}: expected a number of seconds") from None
+            raise ConfigurationError(reason=f"Invalid {CACHE_TTL_ENV} {shorten(text)}: expected a number of seconds") from None
     ttl = DEFAULT_TTL_SECONDS if ttl_seconds is None else ttl_seconds
     if not ttl >= 0:
-        raise ConfigurationError(reason=f"Invalid {source} {ttl!r}: expected 0 or more seconds")
+        raise ConfigurationError(reason=f"Invalid {source} {shorten(ttl)}: expected 0 or more seconds")
     return DiskCache(os.path.expanduser(directory), ttl)

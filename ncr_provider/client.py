@@ -249,14 +249,16 @@ class NcrClient:
         what = f"tag {registry}/{image_name}:{reference}"
 
         def not_found(**kw: Any) -> NcrApiError:
-            return TagNotFoundError(registry=registry, image=image_name, tag=reference, region=self.settings.region, **kw)
+            return TagNotFoundError(registry=registry, image=image_name, tag=reference, region=self.settings.region,
+                                    site=self.settings.site, **kw)
 
         body = self.get_raw(path, what=what, not_found=not_found)
         return self.dialect.tag(parse_json_object(body, what), what, reference)
 
     def _image_not_found(self, registry: str, image_name: str) -> Callable[..., NcrApiError]:
         def not_found(**kw: Any) -> NcrApiError:
-            return ImageNotFoundError(registry=registry, image=image_name, region=self.settings.region, **kw)
+            return ImageNotFoundError(registry=registry, image=image_name, region=self.settings.region,
+                                      site=self.settings.site, **kw)
 
         return not_found
 
@@ -279,14 +281,14 @@ class NcrClient:
             what = f"registry {registry}"
 
             def not_found(**kw: Any) -> NcrError:
-                return RegistryNotFoundError(registry=registry, region=self.settings.region, **kw)
+                return RegistryNotFoundError(registry=registry, region=self.settings.region, site=self.settings.site, **kw)
 
             body = self.get_raw(path, what=what, not_found=not_found)
             return RegistryDetails.from_wire(self.dialect.registry_entry(parse_json_object(body, what), what), what)
         for details in self.list_registry_details():
             if details.name == registry:
                 return details
-        raise RegistryNotFoundError(registry=registry, region=self.settings.region)
+        raise RegistryNotFoundError(registry=registry, region=self.settings.region, site=self.settings.site)
 
     def list_images(self, registry: str, pagesize: int = 100) -> Iterator[dict[str, Any]]:
         """Every image of a registry, following pagination, as dicts with the v2 keys (`name`, `pull_count`, ...)."""
@@ -388,8 +390,9 @@ class NcrClient:
                 raise _TransportFailure(self._transport_error(call, reason), retryable) from None
         finally:
             self._connections.release()
-        log.debug("GET %s -> %d (attempt %d, access key %s, request id %s)", call.path, response.status,
-                  call.attempt, mask(self._auth.access_key), response.headers.get(REQUEST_ID_HEADER))
+        request_id = response.headers.get(REQUEST_ID_HEADER)
+        log.debug("GET %s -> %d (attempt %d, access key %s%s)", call.path, response.status, call.attempt,
+                  mask(self._auth.access_key), f", request id {strip_control(request_id)[:80]}" if request_id else "")
         return _Reply(response.status, response.headers, body)
 
     def _acquire_connection(self, call: _Call) -> None:
@@ -509,7 +512,7 @@ class NcrClient:
         if kind is ErrorKind.NOT_FOUND:
             if not_found is not None:
                 return not_found(**fields)
-            return NotFoundError(**fields, region=self.settings.region)
+            return NotFoundError(**fields, region=self.settings.region, site=self.settings.site)
         if kind is ErrorKind.THROTTLED:
             return ThrottledError(**fields)
         if kind is ErrorKind.SERVER:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, shorten
 from .signing import mask
 from .sites import (
     API_VERSION,
@@ -80,6 +80,8 @@ class Settings:
     """Where the key pair came from (`environment`, `profile file`, ...); None when none was found."""
     credentials_problem: str | None = field(default=None, compare=False)
     """Why the keys cannot be used (half a pair, a broken profile file); raised only when they are needed."""
+    credentials_note: str | None = field(default=None, compare=False)
+    """What the missing-keys error adds: the profile file has no section of the profile's name."""
     api_version: str = API_VERSION
 
     @property
@@ -105,7 +107,8 @@ class Settings:
             what = " and ".join(n.replace("_", " ") for n in missing)
             places = "; ".join(self.searched.get(n, describe_places(n, self.profile, self.profile_file))
                                for n in missing)
-            raise ConfigurationError(reason=f"No NCP {what} found. Looked in: {places}.")
+            note = f" {self.credentials_note}" if self.credentials_note else ""
+            raise ConfigurationError(reason=f"No NCP {what} found. Looked in: {places}.{note}")
         return self.access_key, self.secret_key  # type: ignore[return-value]
 
     def __repr__(self) -> str:
@@ -174,6 +177,7 @@ def resolve_settings(
         searched={n: describe_places(n, profile, str(path), with_pulumi) for n in KEY_PAIR},
         credentials_source=pair.source,
         credentials_problem=pair.problem,
+        credentials_note=pair.note,
     )
 
 
@@ -188,6 +192,7 @@ class KeyPair:
     secret_key: str | None = None
     source: str | None = None
     problem: str | None = None
+    note: str | None = None
 
 
 # One place's lookup of one key: (value or None, human text naming exactly where).
@@ -244,7 +249,7 @@ def resolve_key_pair(explicit: Mapping[str, str | None], stack_config: Mapping[s
         return KeyPair(ak, sk, source)
     if read and read[0].problem:
         return KeyPair(problem=read[0].problem)
-    return KeyPair()
+    return KeyPair(note=read[0].missing_section_note(profile) if read else None)
 
 
 def _label(s: Setting) -> str:
@@ -259,12 +264,12 @@ def validate_site(site: str, endpoint_given: bool = False) -> str:
     if key in ENDPOINT_ONLY_SITES:
         if not endpoint_given:
             raise ConfigurationError(
-                reason=f"Site {key!r} needs an endpoint: NCP documents no NCR API host for it. Set its API endpoint "
+                reason=f"Site {shorten(key)} needs an endpoint: NCP documents no NCR API host for it. Set its API endpoint "
                        "(ncr:endpoint, NCR_ENDPOINT or --endpoint)")
         return ENDPOINT_ONLY_SITES[key]
     if key not in SITES:
         raise ConfigurationError(
-            reason=f"Unknown site {site!r}: valid sites are {', '.join(SITES)} "
+            reason=f"Unknown site {shorten(site)}: valid sites are {', '.join(SITES)} "
                    f"({', '.join(ENDPOINT_ONLY_SITES)} with an explicit endpoint)")
     return key
 
@@ -274,7 +279,7 @@ def validate_region(region: str, site: str = DEFAULT_SITE) -> str:
     valid = SITES[site].prefixes
     if key not in valid:
         raise ConfigurationError(
-            reason=f"Unknown region {region!r} for site {site}: valid regions are {', '.join(valid)}")
+            reason=f"Unknown region {shorten(region)} for site {site}: valid regions are {', '.join(valid)}")
     return key
 
 
@@ -284,7 +289,7 @@ def validate_api_version(version: str, site: str | None = None) -> str:
     key = f"v{key}" if key.isdigit() else key
     if key not in API_VERSIONS:
         raise ConfigurationError(
-            reason=f"Unknown NCR API version {version!r}: valid versions are {', '.join(API_VERSIONS)}")
+            reason=f"Unknown NCR API version {shorten(version)}: valid versions are {', '.join(API_VERSIONS)}")
     if site is not None and site not in api_sites(key):
         others = [v for v in API_VERSIONS if site in api_sites(v)]
         raise ConfigurationError(
@@ -296,7 +301,7 @@ def validate_api_version(version: str, site: str | None = None) -> str:
 def validate_endpoint(endpoint: str) -> str:
     """Normalise an endpoint to scheme://host[:port]; https, or http to a loopback host only."""
     def bad(why: str) -> ConfigurationError:
-        return ConfigurationError(reason=f"Invalid endpoint {endpoint!r}: {why}")
+        return ConfigurationError(reason=f"Invalid endpoint {shorten(endpoint)}: {why}")
 
     if "@" in endpoint:
         # Whatever precedes the '@' may be a password: refuse without echoing any of it.

@@ -57,6 +57,18 @@ def _rebuild(cls: type[NcrError], fields: dict[str, Any]) -> NcrError:
     return cls(**fields)
 
 
+class _InPlace:
+    """An error about something in one region of one site: `region KR`, or `region KR of site gov` off the
+    public site (the same name on site gov is another registry)."""
+
+    region: str
+    site: str
+
+    @property
+    def place(self) -> str:
+        return f"region {self.region}" if self.site == "public" else f"region {self.region} of site {self.site}"
+
+
 class ConfigurationError(NcrError):
     """A setting is missing or invalid."""
 
@@ -182,29 +194,32 @@ class PermissionDeniedError(NcrApiError):
     """Masked, never the whole key."""
 
 
-class ImageNotFoundError(NcrApiError):
-    fmt: ClassVar[str] = ("Image {registry}/{image} not found in region {region} "
+class ImageNotFoundError(_InPlace, NcrApiError):
+    fmt: ClassVar[str] = ("Image {registry}/{image} not found in {place} "
                           "(HTTP {status}{code_text}: {api_message}{request_text}).")
     registry: str
     image: str
     region: str
+    site: str = "public"
 
 
-class TagNotFoundError(NcrApiError):
-    fmt: ClassVar[str] = ("Tag {registry}/{image}:{tag} not found in region {region} "
+class TagNotFoundError(_InPlace, NcrApiError):
+    fmt: ClassVar[str] = ("Tag {registry}/{image}:{tag} not found in {place} "
                           "(HTTP {status}{code_text}: {api_message}{request_text}).")
     registry: str
     image: str
     tag: str
     region: str
+    site: str = "public"
 
 
-class RegistryNotFoundError(NcrError):
+class RegistryNotFoundError(_InPlace, NcrError):
     """No registry of that name in the region's registry list (the list answered; the name is not in it)."""
 
-    fmt: ClassVar[str] = "Registry {registry} not found in region {region}."
+    fmt: ClassVar[str] = "Registry {registry} not found in {place}."
     registry: str
     region: str
+    site: str = "public"
     # Where an API answer said so (v3's getRegistry 404), what it said; None where the list did not name it.
     what: str | None = None
     status: int | None = None
@@ -214,19 +229,21 @@ class RegistryNotFoundError(NcrError):
     attempts: int | None = None
 
 
-class NoMatchingTagError(NcrError):
+class NoMatchingTagError(_InPlace, NcrError):
     """The tag list answered, but no tag fits the selection (a digest, or the newest matching a pattern)."""
 
-    fmt: ClassVar[str] = "No tag of image {registry}/{image} in region {region} {selection}."
+    fmt: ClassVar[str] = "No tag of image {registry}/{image} in {place} {selection}."
     registry: str
     image: str
     region: str
+    site: str = "public"
     selection: str
 
 
-class NotFoundError(NcrApiError):
-    fmt: ClassVar[str] = "{what} not found in region {region} (HTTP {status}{code_text}: {api_message}{request_text})."
+class NotFoundError(_InPlace, NcrApiError):
+    fmt: ClassVar[str] = "{what} not found in {place} (HTTP {status}{code_text}: {api_message}{request_text})."
     region: str
+    site: str = "public"
 
 
 class ThrottledError(NcrApiError):

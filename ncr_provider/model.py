@@ -29,6 +29,7 @@ def iso_from_ms(ms: int | None) -> str | None:
 # RFC 3339 date-time, as NCR's v3 API writes times: a full date, a time, an offset (Z or +hh:mm).
 _RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE_MS = 60 * 1000
 
 
 def ms_from_rfc3339(text: str) -> int:
@@ -302,6 +303,14 @@ class TagDetails:
     def last_updated_at(self) -> str | None:
         """`last_updated` as ISO-8601 UTC text."""
         return iso_from_ms(self.last_updated)
+
+    def push_age(self, now_ms: int) -> str:
+        """`was pushed or moved 4 minute(s) ago`, or, for a date ahead of `now_ms` (a clock off somewhere),
+        `is dated 3 minute(s) in the future`: never "0 minutes ago" for a tag from the future."""
+        age = now_ms - (self.last_updated or 0)
+        if age < 0:
+            return f"is dated {-(age // _MINUTE_MS)} minute(s) in the future"  # rounded up: never 0
+        return f"was pushed or moved {age // _MINUTE_MS} minute(s) ago"
 
     @classmethod
     def from_v3(cls, data: Any, what: str = "tag details") -> TagDetails:

@@ -256,7 +256,7 @@ def _too_new(found: FoundReference, where: str, tags: tuple[TagDetails, ...], mi
     if age >= min_minutes * MINUTE_MS:
         return []
     return [Finding(
-        f"Tag {name} of {where} was pushed or moved {max(0, age) // MINUTE_MS} minute(s) ago ({tag.last_updated_at}), "
+        f"Tag {name} of {where} {tag.push_age(now)} ({tag.last_updated_at}), "
         f"under minTagAgeMinutes {min_minutes}: {found.text!r} at {found.path} may race a push still in progress. "
         "Deploy again later, or deploy it by digest.")]
 

@@ -32,6 +32,16 @@ class ProfileFile:
         """One section's keys (no inheritance from DEFAULT: a key pair comes from one place)."""
         return self.sections.get(name.strip().lower(), {})
 
+    def missing_section_note(self, name: str) -> str | None:
+        """`Profile file F has no section [nope]; its sections: [default], [staging].` (names only, never
+        values), when the file exists and lacks that section; else None."""
+        if not self.exists or self.problem or name.strip().lower() in self.sections:
+            return None
+        names = [n for n, keys in self.sections.items() if keys or n != DEFAULT_SECTION]
+        listed = ", ".join(f"[{n[:40]}]" for n in names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        return f"Profile file {self.path} has no section [{name.strip()[:40]}]; " + \
+            (f"its sections: {listed}." if names else "it has no sections.")
+
     def __repr__(self) -> str:  # sections may hold a secret key
         return f"ProfileFile({self.path!r}, sections={sorted(self.sections)}, problem={self.problem!r})"
 

@@ -111,7 +111,7 @@ def tag_selection(tag: Any = None, digest: Any = None, most_recent: Any = None, 
 
 
 def choose(tags: list[TagDetails], selection: TagSelection, registry: str, image_name: str,
-           region: str) -> SelectedTag:
+           region: str, site: str = "public") -> SelectedTag:
     """The tag a digest or most-recent selection picks from a tag list already newest first."""
     if selection.digest is not None:
         matching = [t for t in tags if t.digest == selection.digest and t.name]
@@ -121,7 +121,8 @@ def choose(tags: list[TagDetails], selection: TagSelection, registry: str, image
         # than an older tag being deployed in its place.
         matching = [t for t in tags if t.name and (pattern is None or pattern.search(t.name))]
     if not matching:
-        raise NoMatchingTagError(registry=registry, image=image_name, region=region, selection=selection.describe())
+        raise NoMatchingTagError(registry=registry, image=image_name, region=region, site=site,
+                                 selection=selection.describe())
     chosen = matching[0]
     digest = chosen.require_digest(f"tag {registry}/{image_name}:{chosen.name}")
     pointing = tuple(t.name for t in tags if t.digest == digest and t.name)
@@ -135,4 +136,4 @@ def select_tag(client: Any, registry: str, image_name: str, selection: TagSelect
         digest = details.require_digest(f"tag {registry}/{image_name}:{selection.tag}")
         return SelectedTag(details, selection.tag, digest, None)
     tags = client.list_tags(registry, image_name)
-    return choose(tags, selection, registry, image_name, client.settings.region)
+    return choose(tags, selection, registry, image_name, client.settings.region, client.settings.site)

@@ -21,9 +21,10 @@ def test_platform_pins_that_platforms_manifest(ncp_env):
     arm = run_cli("resolve", "prod/team/web:1.2.1", "--platform", "linux/arm64")
     amd = run_cli("resolve", "prod/team/web:1.2.1", "--platform", "linux/amd64")
     exact = run_cli("resolve", "prod/team/web:1.2.1", "--platform", "linux/arm64/v8")
+    capitals = run_cli("resolve", "prod/team/web:1.2.1", "--platform", "Linux/ARM64")  # Docker lowercases it too
 
-    assert arm.returncode == amd.returncode == exact.returncode == 0, arm.stderr + amd.stderr
-    assert arm.stdout == exact.stdout == f"prod.kr.ncr.ntruss.com/team/web@{digests['linux/arm64']}\n"
+    assert arm.returncode == amd.returncode == exact.returncode == capitals.returncode == 0, arm.stderr + amd.stderr
+    assert arm.stdout == exact.stdout == capitals.stdout == f"prod.kr.ncr.ntruss.com/team/web@{digests['linux/arm64']}\n"
     assert amd.stdout == f"prod.kr.ncr.ntruss.com/team/web@{digests['linux/amd64']}\n"
     assert digests["linux/arm64"] != digests["linux/amd64"]
 
@@ -47,7 +48,7 @@ def test_two_variants_of_one_platform_need_the_variant(ncp_env):
     assert run_cli("resolve", "prod/team/arm:1", "--platform", "linux/arm/v7").returncode == 0
 
 
-@pytest.mark.parametrize("bad", ["linux", "Linux/ARM64", "linux/arm64/v8/x", "linux/arm64 ", "../x"])
+@pytest.mark.parametrize("bad", ["linux", "linux/arm-64", "linux/arm64/v8/x", "linux/arm64 ", "../x"])
 def test_a_malformed_platform_exits_2_and_sends_nothing(ncp_env, bad):
     result = run_cli("resolve", "prod/team/web:1.2.1", "--platform", bad)
 

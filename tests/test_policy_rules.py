@@ -191,6 +191,14 @@ def test_a_tag_pushed_minutes_ago_is_a_violation_of_the_cool_down(ncp_env, looku
     assert len(ncp_env.requests) == 1
 
 
+def test_a_tag_dated_in_the_future_is_said_to_be_a_violation(ncp_env, lookups):
+    ncp_env.add_image("prod", "fresh/app", tag_mutability_enabled=False)
+    ncp_env.add_tag("prod", "fresh/app", "ahead", last_updated=now_ms() + 60 * MINUTE_MS)
+    ahead = reported(image_age_policy(lookups=lookups), age_args(ncp_env, f"{HOST}/fresh/app:ahead", minTagAgeMinutes=10))
+    assert len(ahead) == 1
+    assert ahead[0].startswith("Tag ahead of NCR image prod/fresh/app (region KR) is dated 60 minute(s) in the future (")
+
+
 def test_a_missing_tag_or_an_image_without_tags_is_a_violation(ncp_env, lookups):
     ncp_env.add_image("prod", "empty/app", tag_mutability_enabled=False)
     policy = image_age_policy(lookups=lookups)

@@ -156,7 +156,7 @@ def collect(name: str, details: RegistryDetails | None, listing: Future[Any] | N
     place = Unplaced(f"{name}/*", settings.site, settings.region, name)
     target = Target(name, None, "--registry" if listing is None else "registry list")
     if details is None or listing is None:
-        error = RegistryNotFoundError(registry=name, region=settings.region)
+        error = RegistryNotFoundError(registry=name, region=settings.region, site=settings.site)
         return RegistryAudit(name, None, error, [Outcome(place, [target], error, Verdict.VIOLATION, "registry not found")])
     try:
         listed = listing.result()

@@ -154,7 +154,9 @@ def _whole_number(text: str, minimum: int, bound: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        from ..errors import shorten
+
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {shorten(text)}") from None
     if value < minimum:
         raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
     return value

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from ..terminal import strip_control
-from .verdict import NOT_INSPECTED, Outcome, Summary, Unplaced, Verdict
+from .verdict import NOT_INSPECTED, Outcome, Summary, Verdict, region_label
 
 if TYPE_CHECKING:
     from ..lookup import LookupKey
@@ -22,13 +22,6 @@ RESULT_LABEL = {Verdict.PASS: "PASS", Verdict.VIOLATION: "FAIL", Verdict.ERROR: 
 
 
 # -- shared cells ---------------------------------------------------------------------------------
-
-def region_label(key: LookupKey | Unplaced) -> str:
-    """`KR` on the public site, `gov/KRS` on another site; `-` for what could not be placed."""
-    if key.region is None:
-        return key.site or "-"
-    return key.region if key.site in ("public", None) else f"{key.site}/{key.region}"
-
 
 def tags_cell(details: ImageDetails | None) -> str:
     if details is None:
@@ -232,7 +225,7 @@ def check_github(outcomes: list[Outcome], summary: Summary) -> str:
                                     f"{_sentence(o.message)} Named by: {named_by}", where))
         elif o.advisory:
             lines.append(annotation("warning", f"NCR image has mutable tags: {o.key.image}",
-                                    f"{o.key.image} ({o.key.region}): {o.advisory}. Named by: {named_by}", where))
+                                    f"{o.key.image} ({region_label(o.key)}): {o.advisory}. Named by: {named_by}", where))
             lines.append(f"ok {o.key.image} ({region_label(o.key)}): {cell(o.reason)}")
         else:
             lines.append(f"ok {o.key.image} ({region_label(o.key)}): {cell(o.reason)}")

@@ -83,10 +83,13 @@ _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 
 
 def platform_argument(text: str) -> tuple[str, ...]:
-    """argparse type: `os/arch[/variant]`, as Docker writes a platform."""
-    if not _PLATFORM.fullmatch(text):
-        raise argparse.ArgumentTypeError(f"expected os/arch[/variant] such as linux/arm64, got {text!r}")
-    return tuple(text.split("/"))
+    """argparse type: `os/arch[/variant]`, as Docker writes a platform (any case: Docker lowercases it too)."""
+    platform = text.lower()
+    if not _PLATFORM.fullmatch(platform):
+        from ..errors import shorten
+
+        raise argparse.ArgumentTypeError(f"expected os/arch[/variant] such as linux/arm64, got {shorten(text)}")
+    return tuple(platform.split("/"))
 
 
 def platform_digest(tag: TagDetails, platform: tuple[str, ...], what: str) -> str:

@@ -99,7 +99,14 @@ class Outcome:
         """The full sentence for a person: the error's own, or the verdict's."""
         if self.error is not None:
             return " ".join(str(self.error).split())
-        return f"{self.key.image} ({self.key.region}): {self.reason}"
+        return f"{self.key.image} ({region_label(self.key)}): {self.reason}"
+
+
+def region_label(key: LookupKey | Unplaced) -> str:
+    """`KR` on the public site, `gov/KRS` on another site; `-` for what could not be placed."""
+    if key.region is None:
+        return key.site or "-"
+    return key.region if key.site in ("public", None) else f"{key.site}/{key.region}"
 
 
 def judge_unplaced(unplaced: Sequence[tuple[Target, NcrError]]) -> list[Outcome]:
@@ -201,7 +208,7 @@ def judge_min_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, m
         if age < min_age_minutes * MINUTE_MS:
             return dataclasses.replace(
                 outcome, verdict=Verdict.VIOLATION, kind=TAG_TOO_NEW,
-                reason=f"tag {tag.name} was pushed or moved {max(0, age) // MINUTE_MS} minute(s) ago (under "
+                reason=f"tag {tag.name} {tag.push_age(now_ms)} (under "
                        f"{min_age_minutes}; updated {tag.last_updated_at}): a deploy may race an unfinished push")
     return outcome
 

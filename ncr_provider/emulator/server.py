@@ -547,9 +547,13 @@ def serve(args: argparse.Namespace) -> int:
                                host=args.host, port=args.port)
         emulator.latency = args.latency
         emulator.log_requests = bool(getattr(args, "verbose", False))  # `ncr-image -v emulator` or `emulator -v`
-        emulator.start()
     except (OSError, ValueError, TypeError) as exc:
         print(f"ncr emulator: {exc}", file=sys.stderr)
+        return 2
+    try:
+        emulator.start()
+    except OSError as exc:
+        print(f"ncr emulator: {_bind_failure(args.host, args.port, exc)}", file=sys.stderr)
         return 2
     stop = threading.Event()
     restore = _on_sigterm(stop.set)
@@ -566,6 +570,17 @@ def serve(args: argparse.Namespace) -> int:
         emulator.stop()
         restore()
     return 0
+
+
+def _bind_failure(host: str, port: int, exc: OSError) -> str:
+    """Why the emulator could not listen, naming the option at fault, not a bare errno text."""
+    from ..errors import shorten
+
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve --host {shorten(host)}: {reason}"
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"cannot listen on {address} (--host, --port): {reason}"
 
 
 def _on_sigterm(callback: Callable[[], None]) -> Callable[[], None]:
