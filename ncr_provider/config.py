@@ -357,7 +357,9 @@ def _key_text(value: object) -> str | None:
     that may have added more."""
     if value is None or not str(value).strip():
         return None
-    return str(value).rstrip("\r\n")
+    text = str(value)
+    # One line end, as the README says: a second is a blank line that validate_key then names.
+    return text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
 
 
 def _text(value: object) -> str | None:

@@ -91,6 +91,8 @@ def parse_profile(text: str) -> tuple[dict[str, dict[str, str]], str | None]:
         key = key.lower()
         if key in current:
             return {}, f"line {number}: {key} is set twice in the same section"
+        if _unbalanced(value):
+            return {}, f"line {number}: the value of {key} has an unbalanced quote (a quoted value needs one at each end)"
         current[key] = _unquote(value)
     return sections, None
 
@@ -102,6 +104,12 @@ def _split_assignment(line: str) -> tuple[str, str, str]:
         return line, "", ""
     at = min(positions)
     return line[:at].strip(), line[at], line[at + 1:].strip()
+
+
+def _unbalanced(value: str) -> bool:
+    """A value that starts or ends with a quote without the same quote at its other end."""
+    ends = {value[:1], value[-1:]} & {'"', "'"}
+    return bool(ends) and (len(value) < 2 or value[0] != value[-1])
 
 
 def _unquote(value: str) -> str:

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 
+import pytest
 from cli_runner import run_cli
 from helpers import NCP_ENV_VARS
 
@@ -88,3 +89,27 @@ def test_a_profile_without_the_named_section_says_which_sections_it_has(emulator
         f"Profile file {home / '.ncloud' / 'configure'} has no section [nope]; its sections: [default], [staging].")
     assert "SKDEFAULTVALUE" not in result.stderr and "AKSTAGINGKEY" not in result.stderr
     assert emulator.requests == []
+
+
+@pytest.mark.parametrize("option", ["--endpoint", "--region", "--site", "--profile", "--api-version"])
+def test_an_explicit_empty_setting_is_a_usage_error_naming_the_option(ncp_env, option):
+    # given NCR_ENDPOINT (and the keys) in the environment, and `--endpoint "$UNSET"` on the command line
+    result = run_cli("get", "prod/team/web", option, "")
+    assert result.returncode == 2
+    assert f"error: argument {option}: must not be empty (leave the option out to use the environment or the " \
+           "default)" in result.stderr
+    assert ncp_env.requests == []
+
+
+def test_an_unbalanced_quote_in_the_profile_file_is_named_by_file_and_line(emulator, monkeypatch, tmp_path):
+    for name in NCP_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".ncloud").mkdir()
+    (tmp_path / ".ncloud" / "configure").write_text(
+        '[DEFAULT]\nncloud_access_key_id = AKQUOTEDKEY\nncloud_secret_access_key = "SKHALFQUOTED\n')
+    monkeypatch.setenv("HOME", str(tmp_path))
+    result = run_cli("get", "prod/team/web", "--endpoint", emulator.url)
+    assert result.returncode == 2
+    assert f"Profile file {tmp_path / '.ncloud' / 'configure'} line 3: the value of ncloud_secret_access_key has an " \
+           "unbalanced quote (a quoted value needs one at each end)" in result.stderr
+    assert "SKHALFQUOTED" not in result.stderr and emulator.requests == []

@@ -184,12 +184,21 @@ def test_a_key_with_whitespace_around_it_is_refused_from_every_place(tmp_path, v
         assert value.strip() not in str(caught.value)
 
 
-@pytest.mark.parametrize("end", ["\n", "\r\n", "\n\n"])
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
 def test_a_trailing_line_end_on_a_key_is_dropped(tmp_path, end):
     # what `cat key.txt` or a secret store adds: the key is used without it (the README says so)
     settings = resolve_settings({}, None, {"NCLOUD_ACCESS_KEY": "AK" + end, "NCLOUD_SECRET_KEY": "SK" + end},
                                 tmp_path / "none")
     assert settings.credentials() == ("AK", "SK")
+
+
+@pytest.mark.parametrize("end,position", [("\n\n", 3), ("\r\n\r\n", 3), ("\n\r\n", 3)])
+def test_only_one_line_end_is_dropped(tmp_path, end, position):
+    # the README promises one line end dropped; a second is a blank line that did not come from NCP
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings({}, None, {"NCLOUD_ACCESS_KEY": "AK", "NCLOUD_SECRET_KEY": "SK" + end}, tmp_path / "none")
+    assert f"The secret key from environment NCLOUD_SECRET_KEY contains a whitespace or control character " \
+           f"(U+{ord(end[position - 3]):04X} at position {position})" in str(caught.value)
 
 
 def test_site_fin_with_an_endpoint_is_spoken_to_with_the_public_sites_paths(tmp_path):

@@ -59,17 +59,28 @@ class Unanswered(Exception):
 def add_ncp_options(parser: argparse.ArgumentParser) -> None:
     """--region --site --endpoint --profile: explicit settings, above environment and profile file."""
     group = parser.add_argument_group("NCP settings (override NCLOUD_* variables and ~/.ncloud/configure)")
-    group.add_argument("--region", metavar="R",
+    group.add_argument("--region", metavar="R", type=_given,
                        help="KR, SGN or JPN (site public), KR or KRS (site gov); default NCLOUD_REGION or KR. "
                             "A Docker reference's host picks its own region.")
-    group.add_argument("--site", metavar="SITE", help="public or gov (fin with --endpoint); default NCLOUD_SITE or public")
-    group.add_argument("--endpoint", metavar="URL",
+    group.add_argument("--site", metavar="SITE", type=_given,
+                       help="public or gov (fin with --endpoint); default NCLOUD_SITE or public")
+    group.add_argument("--endpoint", metavar="URL", type=_given,
                        help="scheme://host[:port] replacing the NCR API host (https, or http for loopback); "
                             "default NCR_ENDPOINT")
-    group.add_argument("--profile", metavar="NAME", help="section of ~/.ncloud/configure; default NCLOUD_PROFILE or DEFAULT")
-    group.add_argument("--api-version", metavar="V", dest="api_version",
+    group.add_argument("--profile", metavar="NAME", type=_given,
+                       help="section of ~/.ncloud/configure; default NCLOUD_PROFILE or DEFAULT")
+    group.add_argument("--api-version", metavar="V", type=_given, dest="api_version",
                        help="NCR API version: v2 (every site) or v3 (site public only); default NCR_API_VERSION or v2. "
                             "Verdicts and exit codes are the same with both")
+
+
+def _given(text: str) -> str:
+    """argparse type of the NCP settings: an explicit empty value (`--endpoint "$UNSET"`) is a mistake to name,
+    never a silent fall back to the environment or the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty (leave the option out to use the environment or the "
+                                         "default)")
+    return text
 
 
 def add_max_tag_age_option(parser: argparse.ArgumentParser) -> None:
