@@ -16,38 +16,39 @@ from .harness import EngineStack
 
 pytestmark = pytest.mark.engine
 
-ACCESS_KEY = "SECRETACCESSKEYTEST0"
-SECRET_KEY = "secret-access-key-test-secret-0123456789"
+KEYS = {"ncloud:accessKey": "SECRETACCESSKEYTEST0", "ncloud:secretKey": "secret-access-key-test-secret-0123456789"}
 
 
-def program() -> None:
-    pulumi.export("pulls", NcrImage("web", registry="prod", image_name="team/web").pull_count)
+@pytest.fixture
+def emu():
+    with NcrEmulator(access_key=KEYS["ncloud:accessKey"], secret_key=KEYS["ncloud:secretKey"]) as emulator:
+        yield emulator
 
 
-def test_an_access_key_set_with_secret_works_and_never_appears_in_state(engine_bin, tmp_path):
-    with NcrEmulator(access_key=ACCESS_KEY, secret_key=SECRET_KEY) as emu:
-        stack = EngineStack(engine_bin, tmp_path, project="ncr-secret-access-key", program=program)
-        try:
-            # given both keys set with --secret
-            stack.config_set("ncloud:accessKey", ACCESS_KEY, secret=True)
-            stack.config_set("ncloud:secretKey", SECRET_KEY, secret=True)
-            stack.config_set("ncr:endpoint", emu.url)
-            # when the stack is brought up and exported
-            up = stack.stack.up()
-            state = stack.export()
-            export_file = tmp_path / "stack.json"
-            export_file.write_text(json.dumps(state))
-            check = run_cli("check", "--from-stack", str(export_file), "--endpoint", emu.url, "-o", "json",
-                            env={"NCLOUD_ACCESS_KEY": ACCESS_KEY, "NCLOUD_SECRET_KEY": SECRET_KEY,
-                                 "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
-            files = [str(path) for path, text in stack.files_text() if ACCESS_KEY in text or SECRET_KEY in text]
-            output = stack.command.all_output(but_show_secrets=True)
-        finally:
-            stack.close()
+def test_an_access_key_set_with_secret_works_and_never_appears_in_state(engine_bin, tmp_path, emu):
+    def program() -> None:
+        pulumi.export("mutable", NcrImage("web", registry="prod", image_name="team/web").tag_mutability_enabled)
+
+    stack = EngineStack(engine_bin, tmp_path, project="ncr-secret-access-key", program=program)
+    try:
+        # given both keys set with --secret
+        for key, value in KEYS.items():
+            stack.config_set(key, value, secret=True)
+        stack.config_set("ncr:endpoint", emu.url)
+        # when the stack is brought up and exported, and the export is given to the gate
+        up = stack.stack.up()
+        state = json.dumps(stack.export())
+        (tmp_path / "stack.json").write_text(state)
+        gate = run_cli("check", "--from-stack", str(tmp_path / "stack.json"), "--endpoint", emu.url, "-o", "json",
+                       env={"NCLOUD_ACCESS_KEY": KEYS["ncloud:accessKey"], "NCLOUD_SECRET_KEY": KEYS["ncloud:secretKey"],
+                            "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        written = [str(path) for path, text in stack.files_text() if any(key in text for key in KEYS.values())]
+        printed = stack.command.all_output(but_show_secrets=True)
+    finally:
+        stack.close()
     # then the provider read the image with them, and neither key is anywhere in plain text
-    assert up.summary.result == "succeeded" and isinstance(up.outputs["pulls"].value, (int, float))
-    assert ACCESS_KEY not in json.dumps(state) and SECRET_KEY not in json.dumps(state)
-    assert files == [] and ACCESS_KEY not in output
+    assert up.summary.result == "succeeded" and up.outputs["mutable"].value is False
+    assert [key for key in KEYS.values() if key in state or key in printed] == [] and written == []
     # and the gate reads that export without calling the provider's ciphertext an unchecked reference
-    assert check.returncode == 0, check.stderr
-    assert json.loads(check.stdout)["not_inspected"] == []
+    assert gate.returncode == 0, gate.stderr
+    assert json.loads(gate.stdout)["not_inspected"] == []
