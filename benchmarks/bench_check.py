@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-import requests
 from common import (
     CLI_CONCURRENCY,
     LATENCY,
     Row,
     Sizes,
-    image_url,
     median,
     ms,
     process_cpu,
     run_alone,
     run_check,
     seeded_emulator,
-    timed,
+    sequential_per_get,
 )
-
-from ncr_provider.signing import NcpSignatureAuth
 
 NAME_IDEAL = "ncr-image check: vs ideal"
 NAME_SEQUENTIAL = "ncr-image check: vs sequential GETs"
 TARGET_RATIO = 1.2
 TARGET_SPEEDUP = 12.0
-
-
-def sequential_per_get(emu, gets: int) -> float:
-    """Mean seconds per GET of the naive baseline: one signed `requests` GET after another, one keep-alive session."""
-    auth = NcpSignatureAuth(emu.access_key, emu.secret_key)
-    urls = [image_url(emu, i) for i in range(gets)]  # the URLs the CLI fetches
-    with requests.Session() as session:
-        session.get(urls[0], auth=auth).raise_for_status()  # connect outside the clock, as the CLI's pool warms too
-
-        def loop() -> None:
-            for url in urls:
-                session.get(url, auth=auth).raise_for_status()
-
-        return timed(loop) / gets
 
 
 def run(sizes: Sizes) -> list[Row]:

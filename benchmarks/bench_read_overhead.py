@@ -12,19 +12,7 @@ ours minus canned (its gRPC client side is the same for both), is the emulator a
 
 from __future__ import annotations
 
-from common import (
-    REGISTRY,
-    Row,
-    Sizes,
-    median,
-    ms,
-    process_cpu,
-    provider_server,
-    run_alone,
-    seeded_emulator,
-    task_cpu,
-    timed,
-)
+from common import REGISTRY, Row, Sizes, median, ms, process_cpu, provider_server, run_alone, seeded_emulator, task_cpu, timed
 from noop_provider import NoopProvider
 
 from ncr_provider.client import NcrClient

@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import requests
+
 from ncr_provider.config import ENV_VARS, SITES
 from ncr_provider.emulator import NcrEmulator
+from ncr_provider.signing import NcpSignatureAuth
 from ncr_provider.testing import ProviderServer
 
 REGISTRY = "bench"
@@ -152,6 +155,20 @@ def image_ref(i: int) -> str:
 def image_url(emu: NcrEmulator, i: int) -> str:
     """The v2 API URL of seeded image `i` in the CLI's default region (KR), as the CLI fetches it."""
     return f"{emu.url}{SITES['public'].prefixes['KR']}/repositories/{REGISTRY}/{quote(image_name(i), safe='')}"
+
+
+def sequential_per_get(emu: NcrEmulator, gets: int) -> float:
+    """Mean seconds per GET of the naive baseline: one signed `requests` GET after another, one keep-alive session."""
+    auth = NcpSignatureAuth(emu.access_key, emu.secret_key)
+    urls = [image_url(emu, i) for i in range(gets)]  # the URLs the CLI fetches
+    with requests.Session() as session:
+        session.get(urls[0], auth=auth).raise_for_status()  # connect outside the clock, as the CLI's pool warms too
+
+        def loop() -> None:
+            for url in urls:
+                session.get(url, auth=auth).raise_for_status()
+
+        return timed(loop) / gets
 
 
 def read_inputs(i: int) -> tuple[str, dict[str, str]]:
