@@ -91,10 +91,10 @@ def test_a_profile_without_the_named_section_says_which_sections_it_has(emulator
     assert emulator.requests == []
 
 
-@pytest.mark.parametrize("option", ["--endpoint", "--region", "--site", "--profile", "--api-version"])
+@pytest.mark.parametrize("option", ["--endpoint", "--region", "--site", "--profile", "--api-version", "--cache"])
 def test_an_explicit_empty_setting_is_a_usage_error_naming_the_option(ncp_env, option):
     # given NCR_ENDPOINT (and the keys) in the environment, and `--endpoint "$UNSET"` on the command line
-    result = run_cli("get", "prod/team/web", option, "")
+    result = run_cli("check" if option == "--cache" else "get", "prod/team/web", option, "")
     assert result.returncode == 2
     assert f"error: argument {option}: must not be empty (leave the option out to use the environment or the " \
            "default)" in result.stderr

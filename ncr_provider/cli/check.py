@@ -13,6 +13,7 @@ from .common import (
     UsageError,
     add_max_tag_age_option,
     add_ncp_options,
+    given_value,
     non_negative_int,
     positive_int,
     require_credentials,
@@ -87,7 +88,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
                         help="a tag a reference deploys (`latest`, as Docker pulls, for a reference naming none) pushed or moved "
                              "less than MINUTES ago, or missing, is a violation: a deploy racing an unfinished push; "
                              "references by digest are not judged; reads each image's tag list")
-    parser.add_argument("--cache", metavar="DIR",
+    parser.add_argument("--cache", metavar="DIR", type=given_value,
                         help="keep NCR's answers in DIR across runs (default NCR_CACHE_DIR; off when neither is set); "
                              "never holds credentials")
     parser.add_argument("--cache-ttl", type=non_negative_int, metavar="SECONDS",

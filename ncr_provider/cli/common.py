@@ -59,24 +59,24 @@ class Unanswered(Exception):
 def add_ncp_options(parser: argparse.ArgumentParser) -> None:
     """--region --site --endpoint --profile: explicit settings, above environment and profile file."""
     group = parser.add_argument_group("NCP settings (override NCLOUD_* variables and ~/.ncloud/configure)")
-    group.add_argument("--region", metavar="R", type=_given,
+    group.add_argument("--region", metavar="R", type=given_value,
                        help="KR, SGN or JPN (site public), KR or KRS (site gov); default NCLOUD_REGION or KR. "
                             "A Docker reference's host picks its own region.")
-    group.add_argument("--site", metavar="SITE", type=_given,
+    group.add_argument("--site", metavar="SITE", type=given_value,
                        help="public or gov (fin with --endpoint); default NCLOUD_SITE or public")
-    group.add_argument("--endpoint", metavar="URL", type=_given,
+    group.add_argument("--endpoint", metavar="URL", type=given_value,
                        help="scheme://host[:port] replacing the NCR API host (https, or http for loopback); "
                             "default NCR_ENDPOINT")
-    group.add_argument("--profile", metavar="NAME", type=_given,
+    group.add_argument("--profile", metavar="NAME", type=given_value,
                        help="section of ~/.ncloud/configure; default NCLOUD_PROFILE or DEFAULT")
-    group.add_argument("--api-version", metavar="V", type=_given, dest="api_version",
+    group.add_argument("--api-version", metavar="V", type=given_value, dest="api_version",
                        help="NCR API version: v2 (every site) or v3 (site public only); default NCR_API_VERSION or v2. "
                             "Verdicts and exit codes are the same with both")
 
 
-def _given(text: str) -> str:
-    """argparse type of the NCP settings: an explicit empty value (`--endpoint "$UNSET"`) is a mistake to name,
-    never a silent fall back to the environment or the default."""
+def given_value(text: str) -> str:
+    """argparse type of a setting that has an environment variable or a default (the NCP settings, `--cache`): an
+    explicit empty value (`--endpoint "$UNSET"`) is a mistake to name, never a silent fall back."""
     if not text.strip():
         raise argparse.ArgumentTypeError("must not be empty (leave the option out to use the environment or the "
                                          "default)")
