@@ -57,6 +57,14 @@ def test_emulator_start_errors_name_the_address_and_option():
     assert busy.stderr == f"ncr emulator: cannot listen on 127.0.0.1:{port} (--host, --port): Address already in use\n"
 
 
+def test_a_huge_emulator_option_is_cut_where_it_is_echoed():
+    env = {k: v for k, v in os.environ.items() if k not in NCP_ENV_VARS}
+    for option in ("--port", "--latency"):
+        result = run_cli("emulator", option, "9" * 100_000, env=env)
+        assert result.returncode == 2
+        assert "...' (100000 characters)" in result.stderr and len(result.stderr) < 1000, option
+
+
 def test_a_tag_dated_in_the_future_is_said_to_be(ncp_env):
     ncp_env.add_image("prod", "fresh/app", tag_mutability_enabled=False)
     ncp_env.add_tag("prod", "fresh/app", "ahead", last_updated=now_ms() + 60 * MINUTE_MS)

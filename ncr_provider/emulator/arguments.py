@@ -21,14 +21,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds to wait before each answer (default 0)")
 
 
+def shorten(text: str) -> str:
+    """errors.shorten, imported only when a value is refused (this module stays argparse-only at import)."""
+    from ..errors import shorten as cut
+
+    return cut(text)
+
+
 def port_number(text: str) -> int:
     """A TCP port, 0-65535: anything else is argparse's usage error (exit 2), never a bind traceback."""
     try:
         port = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid port {text!r}: expected a whole number 0-65535") from None
+        raise argparse.ArgumentTypeError(f"invalid port {shorten(text)}: expected a whole number 0-65535") from None
     if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"invalid port {text!r}: expected 0-65535")
+        raise argparse.ArgumentTypeError(f"invalid port {shorten(text)}: expected 0-65535")
     return port
 
 
@@ -37,7 +44,7 @@ def seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number of seconds {text!r}") from None
+        raise argparse.ArgumentTypeError(f"invalid number of seconds {shorten(text)}") from None
     if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"invalid number of seconds {text!r}: expected a finite number, 0 or more")
+        raise argparse.ArgumentTypeError(f"invalid number of seconds {shorten(text)}: expected a finite number, 0 or more")
     return value
