@@ -233,7 +233,10 @@ def parse_reference(value: object, field: str = "reference") -> ImageRef:
     rest, digest = value.removeprefix(DOCKER_TRANSPORT), None
     if "://" in rest:
         scheme, _, after = rest.partition("://")
-        raise NotNcrReference(field, value, f"it is a URL ({shorten(scheme, 20)}://), not an image reference: drop the "
+        if "@" in after.partition("/")[0]:  # user:password@host: never echoed, not even in the suggestion
+            raise NotNcrReference(field, f"{scheme[:20]}://<credentials>@...", "it is a URL with credentials, "
+                                  "not an image reference: drop the scheme and the credentials (docker login holds them)")
+        raise NotNcrReference(field, value, f"it is a URL ({scheme[:20]}://), not an image reference: drop the "
                                             f"scheme, e.g. {shorten(after)}")
     if "@" in rest:
         rest, digest = rest.split("@", 1)
@@ -425,11 +428,12 @@ class FoundReference:
 # parts are joined here the same way and the whole is judged at the mapping's path; the parts are then
 # not read again one by one (a whole `repository` would otherwise be judged untagged).
 SPLIT_IMAGE_PARTS = ("registry", "repository", "tag", "digest")
-# Values that are exactly an NCR host and name a login server, not an image: the Docker provider's
-# `registryAuth[].address` and `registry.server`, NcrRegistry's `public_endpoint` and `private_endpoint`.
-# Keys are compared lowercased without `_` and `-`. Any other exact NCR host is reported (UnjoinedNcrHost).
-LOGIN_SERVER_KEYS = frozenset({"server", "address", "loginserver", "registryserver", "publicendpoint",
-                               "privateendpoint"})
+# The keys under which charts put the registry half of a split image (Bitnami's `image.registry` and
+# `global.imageRegistry`): a value there that is exactly an NCR host, with no `repository` beside it to join,
+# names an image that cannot be known, so it is reported (UnjoinedNcrHost). Anywhere else a bare NCR host is
+# configuration (a login server, an `env` value, a `--insecure-registry` argument, stack config) and names
+# no image. Keys are compared lowercased without `_` and `-`.
+IMAGE_REGISTRY_KEYS = frozenset({"registry", "imageregistry"})
 
 
 def _joined(values: dict) -> tuple[str, tuple[str, ...]] | None:
@@ -478,7 +482,7 @@ def find_references(value: object, path: str = "", lone_hosts: bool = True) -> l
 
     Paths read like `spec.template.spec.containers[0].image`. Non-text leaves are ignored. A chart's split
     image values (`registry` + `repository` + `tag`/`digest`) are one reference, at the path of their
-    mapping; a value that is exactly an NCR host left over (not a login server's) is an UnjoinedNcrHost,
+    mapping; a value that is exactly an NCR host left over under a chart's registry key is an UnjoinedNcrHost,
     unless `lone_hosts` is False (a resource's outputs, which no policy sees: a registry's host computed
     for a `docker login` or a stack output deploys nothing).
     """
@@ -489,7 +493,7 @@ def find_references(value: object, path: str = "", lone_hosts: bool = True) -> l
         if isinstance(item, str):
             references = _references_in(item, where)
             if not references and lone_hosts and _bare_ncr_host(item) and \
-                    (key or "").lower().replace("_", "").replace("-", "") not in LOGIN_SERVER_KEYS:
+                    (key or "").lower().replace("_", "").replace("-", "") in IMAGE_REGISTRY_KEYS:
                 references = [FoundReference(where, item, None, UnjoinedNcrHost(
                     where or "value", item, "no `repository` beside it to join it with, so the image it serves "
                                             "cannot be checked; write the whole reference (host/image:tag) in one "

@@ -22,6 +22,7 @@ from requests.utils import get_environ_proxies
 from urllib3 import exceptions as u3
 
 from .deadline import WatchedHTTPAdapter
+from .errors import ConfigurationError
 
 
 def environment_proxies(host: str) -> dict[str, str]:
@@ -82,7 +83,12 @@ class Transport:
                 pool = adapter.get_connection(url, self.proxies)
         except u3.LocationValueError as error:
             raise requests.exceptions.InvalidURL(error) from None
-        adapter.cert_verify(pool, url, self.verify, None)
+        try:
+            adapter.cert_verify(pool, url, self.verify, None)
+        except OSError as error:  # requests names the bad path; it would otherwise escape as a traceback
+            source = "REQUESTS_CA_BUNDLE" if os.environ.get("REQUESTS_CA_BUNDLE") else "CURL_CA_BUNDLE"
+            raise ConfigurationError(reason=f"The CA bundle {source} names cannot be used: {error}. Point {source} "
+                                            "at a PEM file or a folder of certificates, or unset it.") from None
         # requests sends the absolute URL to an HTTP proxy for a plain-HTTP host, else the path.
         self._absolute = not adapter.request_url(prepared, self.proxies).startswith("/")
         return cast(urllib3.HTTPConnectionPool, pool)

@@ -175,6 +175,19 @@ def test_through_an_https_proxy_an_unknown_ca_is_still_refused(certificate, prox
     assert proxy.seen and proxy.seen[0][0].startswith("CONNECT ")
 
 
+def test_a_ca_bundle_path_that_does_not_exist_is_a_configuration_error_naming_it(certificate, no_proxy_env, tmp_path):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    missing = tmp_path / "no-such-bundle.pem"
+    no_proxy_env.setenv("REQUESTS_CA_BUNDLE", str(missing))
+    with NcrEmulator(tls=context) as emu, make_client(emu) as client, pytest.raises(errors.ConfigurationError) as caught:
+        client.get_image(*IMAGE)
+    # one sentence naming the variable and the path, instead of an OSError escaping as a traceback; nothing sent
+    assert str(caught.value).startswith("The CA bundle REQUESTS_CA_BUNDLE names cannot be used: ")
+    assert str(missing) in str(caught.value)
+    assert emu.requests == [] and emu.connections == 0
+
+
 def test_the_headers_on_the_wire(emulator, no_proxy_env):
     with make_client(emulator) as client:
         client.get_image(*IMAGE)

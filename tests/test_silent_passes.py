@@ -95,8 +95,11 @@ def test_every_ncr_host_form_alone_in_a_value_is_reported_never_ignored(host):
     [found] = find_references({"values": {"registry": host, "image": {"name": "team/api"}}})
     assert (found.path, found.text, found.ref, type(found.error)) == ("values.registry", host, None,
                                                                          names.UnjoinedNcrHost)
-    # a login server's key names no image; the same host joined with a repository is a reference
-    assert find_references({"registry": {"server": host}, "registryAuth": [{"address": host}]}) == []
+    # outside a chart's registry keys a bare host is configuration and names no image: a login server, an env
+    # value, a container argument, stack config held by the default provider, a variable's value
+    assert find_references({"registry": {"server": host}, "registryAuth": [{"address": host}],
+                            "env": [{"name": "REGISTRY", "value": host}], "args": ["--insecure-registry", host],
+                            "shop:registryHost": host, "repository": "app", "value": host}) == []
     [joined] = find_references({"image": {"registry": host, "repository": "team/api"}})
     assert joined.text == f"{host}/team/api" and joined.error is None
 
@@ -200,7 +203,7 @@ def test_pinning_names_a_split_reference_it_cannot_rewrite_and_leaves_the_values
 
 
 @pytest.mark.parametrize("image,reason", [
-    (f"https://{HOST}/team/web", f"it is a URL ('https'://), not an image reference: drop the scheme, e.g. "
+    (f"https://{HOST}/team/web", f"it is a URL (https://), not an image reference: drop the scheme, e.g. "
                                  f"'{HOST}/team/web'"),
     ("[::1]/team/web", "'[::1]' is a bracketed IPv6 address, not an NCR registry host"),
     ("[::1]:5000/team/web", "'[::1]:5000' is a bracketed IPv6 address, not an NCR registry host"),
@@ -209,6 +212,17 @@ def test_get_says_what_is_wrong_with_a_url_or_an_ipv6_host(ncp_env, image, reaso
     result = run_cli("get", image)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith(f"ncr-image: error: Invalid image {image!r}: {reason}")
+    assert ncp_env.requests == []
+
+
+def test_a_url_with_credentials_is_refused_without_echoing_them(ncp_env):
+    secret = "S3cretPassw0rd"
+    for output in ("table", "json", "sarif"):
+        result = run_cli("check", "-o", output, f"https://robot:{secret}@{HOST}/team/api:1")
+        # then the run is a usage error, nothing is sent, and neither the password nor the user is echoed
+        assert result.returncode == 2, (output, result.stderr)
+        assert secret not in result.stdout + result.stderr and "robot" not in result.stdout + result.stderr
+        assert "it is a URL with credentials, not an image reference" in result.stdout + result.stderr
     assert ncp_env.requests == []
 
 
