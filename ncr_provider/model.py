@@ -29,7 +29,8 @@ def iso_from_ms(ms: int | None) -> str | None:
 # RFC 3339 date-time, as NCR's v3 API writes times: a full date, a time, an offset (Z or +hh:mm).
 _RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MINUTE_MS = 60 * 1000
+MINUTE_MS = 60 * 1000
+DAY_MS = 24 * 60 * MINUTE_MS
 
 
 def ms_from_rfc3339(text: str) -> int:
@@ -309,8 +310,8 @@ class TagDetails:
         `is dated 3 minute(s) in the future`: never "0 minutes ago" for a tag from the future."""
         age = now_ms - (self.last_updated or 0)
         if age < 0:
-            return f"is dated {-(age // _MINUTE_MS)} minute(s) in the future"  # rounded up: never 0
-        return f"was pushed or moved {age // _MINUTE_MS} minute(s) ago"
+            return f"is dated {-(age // MINUTE_MS)} minute(s) in the future"  # rounded up: never 0
+        return f"was pushed or moved {age // MINUTE_MS} minute(s) ago"
 
     @classmethod
     def from_v3(cls, data: Any, what: str = "tag details") -> TagDetails:

@@ -161,6 +161,11 @@ class ImageRef:
         """`registry/image`, the id NcrImage uses (`<private id>/image` before a private id is mapped)."""
         return f"{self.registry or f'<private {self.private_id}>'}/{self.image_name}"
 
+    @property
+    def pulled_tag(self) -> str:
+        """The tag a pull of this reference deploys: the one it names, else `latest`, as Docker pulls."""
+        return self.tag or "latest"
+
 
 class NotNcrReference(InvalidNameError, init=False):
     """A Docker reference to a registry host that is not NCR."""

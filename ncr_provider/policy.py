@@ -186,7 +186,7 @@ class PolicyConfig:
         image = f"{registry}/{ref.image_name}" if registry else ref.key
         if self.allows(image):
             return True
-        named = f"{image}@{ref.digest}" if ref.digest else f"{image}:{ref.tag or 'latest'}"
+        named = f"{image}@{ref.digest}" if ref.digest else f"{image}:{ref.pulled_tag}"
         return any(fnmatchcase(named, pattern) for pattern in self.allowed_tags)
 
 

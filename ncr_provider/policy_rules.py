@@ -35,7 +35,7 @@ from pulumi_policy.policy import ResourceRemediation, serialize_properties
 
 from .errors import ConfigurationError, NcrError, TagNotFoundError
 from .lookup import ImageLookup, LookupKey
-from .model import TagDetails
+from .model import DAY_MS, MINUTE_MS, TagDetails
 from .names import FoundReference, find_references, replace_references
 from .policy import (
     _ALLOWED_IMAGES_SCHEMA,
@@ -65,8 +65,6 @@ _ALLOWED_REGISTRIES_ABOUT = ("Prohibits deploying NCR images from registries out
 _IMAGE_AGE_ABOUT = ("Prohibits deploying NCR images whose newest tag is older than maxTagAgeDays, or whose tag "
                     "was pushed less than minTagAgeMinutes ago (disabled by default)")
 
-MINUTE_MS = 60 * 1000
-DAY_MS = 24 * 60 * MINUTE_MS
 # The property names that hold an image reference in the resources people deploy images with
 # (Kubernetes containers, Docker containers, Cloud Run, ECS task definitions, Compose-like specs).
 IMAGE_KEYS = frozenset({"image", "imagename", "imageuri"})
@@ -246,7 +244,7 @@ def _too_old(found: FoundReference, where: str, tags: tuple[TagDetails, ...], ma
 
 def _too_new(found: FoundReference, where: str, tags: tuple[TagDetails, ...], min_minutes: int, now: int,
              config: PolicyConfig) -> list[Finding]:
-    name = found.parsed.tag or "latest"
+    name = found.parsed.pulled_tag
     tag = next((t for t in tags if t.name == name), None)
     if tag is None:
         return [Finding(f"Tag {name} of {where} does not exist: {found.text!r} at {found.path} cannot be pulled.")]
@@ -287,11 +285,11 @@ def resolve_pins(candidates: list[FoundReference], config: PolicyConfig,
         # from such a repository is kept for good. The mutable-tags policy needs these answers anyway.
         for found, _ in placed:
             _result(lookup.submit(found.parsed)[1])
-    pending = [(found, *lookup.submit_tag(found.parsed, found.parsed.tag or "latest")) for found, _ in placed]
+    pending = [(found, *lookup.submit_tag(found.parsed, found.parsed.pulled_tag)) for found, _ in placed]
     pins: dict[str, str] = {}
     for found, key, future in pending:
         answer = _result(future)
-        tag = found.parsed.tag or "latest"
+        tag = found.parsed.pulled_tag
         if isinstance(answer, TagNotFoundError):
             findings.append(Finding(f"Cannot pin {found.text!r} at {found.path}: tag {tag} of "
                                     f"{_where(key.image, key.region)} does not exist."))

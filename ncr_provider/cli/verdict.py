@@ -35,10 +35,8 @@ class Verdict(enum.StrEnum):
     VIOLATION = "violation"
     ERROR = "error"
 
-DAY_MS = 24 * 60 * 60 * 1000
 NOT_INSPECTED = ("secret value not inspected (ciphertext: the policy pack checks it decrypted, or pipe "
                  "`pulumi stack export --show-secrets` into `--from-stack -` so that no file holds it)")
-MINUTE_MS = 60 * 1000
 
 # What an outcome is about, for reports that give each kind its own rule (SARIF) or failure type (JUnit).
 PASSED = "passed"
@@ -170,6 +168,8 @@ def judge_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, max_a
     if newest.last_updated is None:
         return dataclasses.replace(outcome, verdict=Verdict.ERROR, kind=NOT_CHECKED,
                                    reason=f"NCR did not report when tag {newest.name} was updated")
+    from ..model import DAY_MS  # loaded by now (tags are model objects); not at CLI start-up
+
     age_days = max(0, now_ms - newest.last_updated) // DAY_MS
     if now_ms - newest.last_updated > max_age_days * DAY_MS:
         return dataclasses.replace(
@@ -187,6 +187,8 @@ def judge_min_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, m
     neither is judged by `latest`, the tag Docker pulls for it (as the pack's ncr-image-age does), so
     a missing `latest` is a violation. An image that already failed keeps its verdict.
     """
+    from ..model import MINUTE_MS  # loaded by now (tags are model objects); not at CLI start-up
+
     if outcome.verdict != Verdict.PASS:
         return outcome
     if isinstance(tags, NcrError):
@@ -196,7 +198,7 @@ def judge_min_tag_age(outcome: Outcome, tags: Sequence[TagDetails] | NcrError, m
     for target in outcome.targets:
         if target.ref is None or target.ref.digest is not None:
             continue
-        name = target.ref.tag or "latest"  # what Docker pulls for a reference naming no tag
+        name = target.ref.pulled_tag
         tag = by_name.get(name)
         if tag is None:
             return dataclasses.replace(outcome, verdict=Verdict.VIOLATION, kind=TAG_NOT_FOUND,
